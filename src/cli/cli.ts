@@ -1,0 +1,219 @@
+/** The `switchboard` command line over the same engine as the language server. */
+
+import { Engine } from '../engine/engine';
+import { isSwitchboardError, SwitchboardError, type ErrorData } from '../engine/errors';
+import { PRESETS, type ProfileInput } from '../engine/profiles';
+import { redactText } from '../engine/redact';
+import { keysFromEnvironment, loadStandaloneConfiguration } from '../engine/standalone-config';
+import type { ChatEvent, ChatMessage, Logger } from '../engine/types';
+import { parseCliArguments, usageError, USAGE, type CliArguments } from './args';
+
+export interface CliIo {
+  stdin: NodeJS.ReadableStream;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Exit statuses: 0 success, 1 the request failed, 2 bad usage or configuration, 130 interrupted. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+declare const __SWITCHBOARD_VERSION__: string | undefined;
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let args: CliArguments;
+  try {
+    args = parseCliArguments(argv);
+  } catch (error) {
+    return reportUsageError(error, io);
+  }
+  if (args.command === 'help') {
+    io.stdout.write(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+  if (args.command === 'version') {
+    io.stdout.write(`${typeof __SWITCHBOARD_VERSION__ === 'string' ? __SWITCHBOARD_VERSION__ : 'development'}\n`);
+    return EXIT.ok;
+  }
+  if (args.command === 'serve') return serve(args, io);
+  return runWithEngine(args, io);
+}
+
+async function serve(args: CliArguments, io: CliIo): Promise<number> {
+  if (!args.stdio) return reportUsageError(usageError('serve needs --stdio.', 'Run: switchboard serve --stdio'), io);
+  const { startServer } = await import('../server/server.js');
+  startServer({ standalone: true });
+  // The server exits the process itself when the editor sends `exit`.
+  return new Promise<number>(() => undefined);
+}
+
+async function runWithEngine(args: CliArguments, io: CliIo): Promise<number> {
+  const logger = createStderrLogger(io);
+  const engine = new Engine({ logger });
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const profileName = await configureEngine(engine, args, io.env);
+    if (args.command === 'models') return await listModels(engine, profileName, args, io, controller.signal);
+    const messages = await buildMessages(args, io);
+    return await chat(engine, profileName, messages, args, io, controller.signal);
+  } catch (error) {
+    return reportUsageError(error, io, args.json);
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    await engine.close();
+  }
+}
+
+/** Loads profiles and keys into the engine and returns the name of the profile to use. */
+async function configureEngine(engine: Engine, args: CliArguments, env: NodeJS.ProcessEnv): Promise<string> {
+  if (args.provider || args.baseUrl) {
+    const profile = adHocProfile(args);
+    await engine.configure({ profiles: [profile] });
+    for (const [name, key] of keysFromEnvironment([profile], env)) engine.setKey(name, key);
+    return 'cli';
+  }
+  const argv = args.profilesFile ? ['--profiles', args.profilesFile] : [];
+  const configuration = loadStandaloneConfiguration(undefined, env, argv);
+  await engine.configure({ profiles: configuration.profiles });
+  for (const [name, key] of configuration.keys) engine.setKey(name, key);
+  const name = args.profile ?? String(configuration.profiles[0]?.name ?? '');
+  const profile = engine.getProfile(name);
+  if (args.model && args.model !== profile.model) {
+    await engine.configure({ profiles: configuration.profiles.map((input) => (input.name === name ? { ...input, model: args.model } : input)) });
+  }
+  return name;
+}
+
+function adHocProfile(args: CliArguments): ProfileInput {
+  if (!args.provider) throw usageError('--base-url needs --provider.', 'Add --provider openai-compatible (or openai, gemini, azure-openai, or a preset such as ollama).');
+  const isPreset = PRESETS[args.provider] !== undefined;
+  return {
+    name: 'cli',
+    ...(isPreset ? { preset: args.provider } : { kind: args.provider }),
+    baseUrl: args.baseUrl,
+    model: args.model ?? (args.command === 'models' ? 'unused' : undefined),
+    apiVersion: args.apiVersion,
+  };
+}
+
+async function buildMessages(args: CliArguments, io: CliIo): Promise<ChatMessage[]> {
+  if (args.prompt === undefined) throw usageError('Missing PROMPT.', 'Add the prompt as the last argument, or "-" to read it from standard input.');
+  const prompt = args.prompt === '-' ? await readAll(io.stdin) : args.prompt;
+  if (prompt.trim() === '') throw usageError('The prompt is empty.', 'Give a prompt with some text.');
+  const messages: ChatMessage[] = [];
+  if (args.system) messages.push({ role: 'system', content: args.system });
+  messages.push({ role: 'user', content: prompt });
+  return messages;
+}
+
+async function chat(engine: Engine, profile: string, messages: ChatMessage[], args: CliArguments, io: CliIo, signal: AbortSignal): Promise<number> {
+  let status: number = EXIT.ok;
+  let endedWithNewline = true;
+  const request = { profile, messages, maxOutputTokens: args.maxTokens, temperature: args.temperature, stream: args.stream };
+  for await (const event of engine.chat(request, signal)) {
+    if (args.json) {
+      io.stdout.write(`${JSON.stringify(toJsonLine(event))}\n`);
+    } else if (event.type === 'text') {
+      io.stdout.write(event.text);
+      endedWithNewline = event.text.endsWith('\n');
+    } else if (event.type === 'reasoning') {
+      io.stderr.write(event.text);
+    } else if (event.type === 'retry') {
+      io.stderr.write(`switchboard: ${event.code}; retrying in ${(event.delayMs / 1000).toFixed(1)} s (attempt ${event.attempt})\n`);
+    } else if (event.type === 'error') {
+      if (!endedWithNewline) io.stdout.write('\n');
+      writeError(event.error, io);
+    }
+    if (event.type === 'error') status = event.error.code === 'cancelled' ? EXIT.interrupted : event.error.code.startsWith('config.') ? EXIT.usage : EXIT.failed;
+  }
+  if (!args.json && !endedWithNewline && status === EXIT.ok) io.stdout.write('\n');
+  return status;
+}
+
+async function listModels(engine: Engine, profile: string, args: CliArguments, io: CliIo, signal: AbortSignal): Promise<number> {
+  try {
+    const models = await engine.listModels(profile, signal);
+    for (const model of models) {
+      if (args.json) io.stdout.write(`${JSON.stringify(model)}\n`);
+      else io.stdout.write(`${model.id}${model.sizeBytes ? `\t${(model.sizeBytes / 1e9).toFixed(1)} GB` : ''}\n`);
+    }
+    return EXIT.ok;
+  } catch (error) {
+    const data = toErrorData(error);
+    if (args.json) io.stdout.write(`${JSON.stringify(errorJson(data))}\n`);
+    else writeError(data, io);
+    return data.code.startsWith('config.') ? EXIT.usage : EXIT.failed;
+  }
+}
+
+/** The JSON-lines form of an event, as documented in the README. */
+function toJsonLine(event: ChatEvent): Record<string, unknown> {
+  switch (event.type) {
+    case 'error':
+      return errorJson(event.error);
+    case 'end':
+      return { type: 'end', finishReason: event.finishReason, usage: event.usage ?? null };
+    default:
+      return event;
+  }
+}
+
+function errorJson(error: ErrorData): Record<string, unknown> {
+  return {
+    type: 'error',
+    code: error.code,
+    retryable: error.retryable,
+    retryAfterMs: error.retryAfterMs ?? null,
+    message: error.message,
+    fix: error.fix,
+    status: error.status ?? null,
+    requestId: error.requestId ?? null,
+    providerRequestId: error.providerRequestId ?? null,
+    partialText: error.partialText ?? null,
+  };
+}
+
+function writeError(error: ErrorData, io: CliIo): void {
+  io.stderr.write(`switchboard: error ${error.code}: ${error.message}\n`);
+  for (const fix of error.fix) io.stderr.write(`  fix: ${fix}\n`);
+  if (error.cause) io.stderr.write(`  cause: ${error.cause}\n`);
+}
+
+function reportUsageError(error: unknown, io: CliIo, json = false): number {
+  const data = toErrorData(error);
+  if (json) {
+    io.stdout.write(`${JSON.stringify(errorJson(data))}\n`);
+  } else {
+    writeError(data, io);
+    if (data.code === 'config.invalid' || data.code === 'config.base_url' || data.code === 'config.profile_not_found') io.stderr.write('Run switchboard --help for the usage.\n');
+  }
+  return data.code.startsWith('config.') ? EXIT.usage : data.code === 'auth.missing_key' ? EXIT.usage : EXIT.failed;
+}
+
+function toErrorData(error: unknown): ErrorData {
+  if (isSwitchboardError(error)) return error.toData();
+  return new SwitchboardError('internal', (error as Error)?.message ?? String(error), { cause: error }).toData();
+}
+
+/**
+ * Logs the engine's errors to stderr; warnings and per-request info lines only with
+ * SWITCHBOARD_DEBUG=1, because the command already prints each failure once.
+ */
+function createStderrLogger(io: CliIo): Logger {
+  const verbose = io.env.SWITCHBOARD_DEBUG === '1';
+  const write = (level: string, message: string) => io.stderr.write(`switchboard: ${level}: ${redactText(message)}\n`);
+  return {
+    error: (message) => write('error', message),
+    warn: (message) => verbose && write('warn', message),
+    info: (message) => verbose && write('info', message),
+    debug: (message) => verbose && write('debug', message),
+  };
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,88 @@
+/** Network settings of the engine, with their defaults and validation. */
+
+import { SwitchboardError } from '../errors';
+
+export interface NetworkOptions {
+  /** Milliseconds to open a TCP (and TLS) connection. */
+  connectTimeoutMs: number;
+  /** Milliseconds from sending a request to the first response byte, for remote hosts. */
+  firstByteTimeoutMs: number;
+  /**
+   * Milliseconds to the first response byte for loopback hosts. Local servers such as
+   * Ollama load a model into memory on its first use, which can take minutes.
+   */
+  localFirstByteTimeoutMs: number;
+  /** Milliseconds allowed between two chunks of a response body. */
+  idleTimeoutMs: number;
+  /** Milliseconds a whole request may take, retries included. */
+  deadlineMs: number;
+  /** Proxy URL (`http://user:password@host:port`); when unset, HTTPS_PROXY and HTTP_PROXY apply. */
+  proxy?: string;
+  /** Hosts that bypass the proxy, comma-separated as in NO_PROXY; NO_PROXY applies when unset. */
+  noProxy?: string;
+  /** PEM text of certificate authorities to trust besides Node's bundled list. */
+  extraCaCertificates: string[];
+  /** False accepts any server certificate, as VS Code's `http.proxyStrictSSL: false` does. */
+  strictSsl: boolean;
+  /** Maximum open connections to one origin. */
+  maxConnectionsPerOrigin: number;
+  /** Milliseconds an idle pooled connection stays open. */
+  keepAliveMs: number;
+}
+
+export const DEFAULT_NETWORK_OPTIONS: NetworkOptions = {
+  connectTimeoutMs: 10_000,
+  firstByteTimeoutMs: 60_000,
+  localFirstByteTimeoutMs: 300_000,
+  idleTimeoutMs: 60_000,
+  deadlineMs: 600_000,
+  extraCaCertificates: [],
+  strictSsl: true,
+  maxConnectionsPerOrigin: 32,
+  keepAliveMs: 60_000,
+};
+
+const TIMEOUT_FIELDS = ['connectTimeoutMs', 'firstByteTimeoutMs', 'localFirstByteTimeoutMs', 'idleTimeoutMs', 'deadlineMs', 'keepAliveMs'] as const;
+
+/** Merges user values over the defaults; a value out of range raises `config.invalid` naming it. */
+export function resolveNetworkOptions(input: Partial<NetworkOptions> = {}): NetworkOptions {
+  const options: NetworkOptions = { ...DEFAULT_NETWORK_OPTIONS };
+  for (const [key, value] of Object.entries(input)) {
+    if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value;
+  }
+  for (const field of TIMEOUT_FIELDS) {
+    const value = options[field];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 100 || value > 86_400_000) {
+      throw new SwitchboardError('config.invalid', `The timeout ${field} is ${JSON.stringify(value)}; it must be a number of milliseconds from 100 to 86400000.`, {
+        fix: [`Set ${field} to a value such as ${DEFAULT_NETWORK_OPTIONS[field]}.`],
+      });
+    }
+  }
+  if (!Number.isInteger(options.maxConnectionsPerOrigin) || options.maxConnectionsPerOrigin < 1 || options.maxConnectionsPerOrigin > 1024) {
+    throw new SwitchboardError('config.invalid', `maxConnectionsPerOrigin is ${JSON.stringify(options.maxConnectionsPerOrigin)}; it must be a whole number from 1 to 1024.`);
+  }
+  if (options.proxy !== undefined && options.proxy !== '') checkProxyUrl(options.proxy);
+  return options;
+}
+
+function checkProxyUrl(proxy: string): void {
+  let url: URL;
+  try {
+    url = new URL(proxy);
+  } catch {
+    throw new SwitchboardError('config.invalid', 'The proxy setting is not a valid URL.', {
+      fix: ['Write the proxy as http://host:port or http://user:password@host:port.'],
+    });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new SwitchboardError('config.invalid', `The proxy URL uses ${url.protocol}; only http and https proxies are supported.`, {
+      fix: ['Use an http:// or https:// proxy URL.'],
+    });
+  }
+}
+
+/** True for hosts on this machine, where servers may be slow to send their first byte. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host === '::1' || host.startsWith('127.') || host.endsWith('.localhost');
+}

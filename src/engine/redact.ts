@@ -1,0 +1,48 @@
+/** The one redaction function for everything that leaves the engine as text. */
+
+const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'api-key', 'x-api-key', 'x-goog-api-key', 'cookie', 'set-cookie']);
+const SECRET_QUERY_PARAMS = new Set(['key', 'api_key', 'apikey', 'api-key', 'token', 'access_token']);
+
+/** Keys registered at run time, so they are masked even where they appear in free text. */
+const knownSecrets = new Set<string>();
+
+export function registerSecret(secret: string | undefined): void {
+  if (secret && secret.length >= 4) knownSecrets.add(secret);
+}
+
+export function forgetSecret(secret: string | undefined): void {
+  if (secret) knownSecrets.delete(secret);
+}
+
+/** Masks keys in URLs (query parameters and user information), bearer tokens and registered secrets. */
+export function redactText(text: string): string {
+  let result = text;
+  for (const secret of knownSecrets) result = result.split(secret).join('****');
+  result = result.replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]{4,}/gi, '$1****');
+  result = result.replace(/\b(sk|rk|pk)-[A-Za-z0-9_-]{8,}/g, '$1-****');
+  result = result.replace(/\bAIza[0-9A-Za-z_-]{20,}/g, 'AIza****');
+  result = result.replace(/([?&](?:key|api_key|apikey|api-key|token|access_token)=)[^&#\s"']+/gi, '$1****');
+  result = result.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)([^/@\s:]+):([^/@\s]+)@/gi, '$1$2:****@');
+  return result;
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '****';
+    for (const name of [...parsed.searchParams.keys()]) {
+      if (SECRET_QUERY_PARAMS.has(name.toLowerCase())) parsed.searchParams.set(name, '****');
+    }
+    return redactText(parsed.toString());
+  } catch {
+    return redactText(url);
+  }
+}
+
+export function redactHeaders(headers: Record<string, string>): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    result[name] = SECRET_HEADERS.has(name.toLowerCase()) ? '****' : redactText(value);
+  }
+  return result;
+}
