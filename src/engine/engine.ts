@@ -8,7 +8,7 @@ import { checkApiKey, isKeyOptional } from './keys';
 import { Network } from './network/network';
 import type { NetworkOptions } from './network/options';
 import { parseProfile, type Profile, type ProfileInput } from './profiles';
-import type { AdapterContext, AdapterRequest } from './providers/adapter';
+import type { Adapter, AdapterContext, AdapterRequest } from './providers/adapter';
 import { forgetSecret, registerSecret } from './redact';
 import { ProviderRegistry } from './registry';
 import { createRequestId } from './request-id';
@@ -182,15 +182,17 @@ export class Engine {
     const deadline = this.createDeadline(signal);
     const started = Date.now();
     const profile = this.getProfile(profileName);
-    const adapter = await this.registry.adapterFor(profile);
-    const context = this.createContext(profile, requestId, deadline.signal);
+    let adapter: Adapter | undefined;
+    let context: AdapterContext | undefined;
     try {
+      adapter = await this.registry.adapterFor(profile);
+      context = this.createContext(profile, requestId, deadline.signal);
       const models = await adapter.listModels(context);
       this.logLine(requestId, profile, 'models', 'ok', started, 1);
       this.updateStatus(profile.name, { state: 'connected', lastErrorCode: undefined, lastErrorMessage: undefined });
       return models;
     } catch (raw) {
-      const error = this.toError(raw, adapter.mapError.bind(adapter), context, deadline);
+      const error = this.toError(raw, adapter?.mapError.bind(adapter), context, deadline);
       error.requestId = requestId;
       this.logLine(requestId, profile, 'models', error.code, started, 1);
       this.recordFailure(profile.name, error);

@@ -31,6 +31,7 @@ export interface ServerOptions {
 export function startServer(options: ServerOptions): Connection {
   const connection = createConnection(ProposedFeatures.all);
   const logger = createConnectionLogger(connection);
+  routeConsoleToLogger(logger);
   const engine = new Engine({ logger });
 
   connection.onInitialize(async (params: InitializeParams) => {
@@ -48,6 +49,20 @@ export function startServer(options: ServerOptions): Connection {
   connection.onExit(() => process.exit(0));
   connection.listen();
   return connection;
+}
+
+/**
+ * Sends console output of dependencies (the Gemini SDK warns through console.warn) to the
+ * client's log, because over stdio any stray write to stdout would corrupt the JSON-RPC stream.
+ */
+function routeConsoleToLogger(logger: Logger): void {
+  /* eslint-disable no-console -- this replaces the console methods, it does not write to them. */
+  console.log = (...values: unknown[]) => logger.info(values.map(String).join(' '));
+  console.info = console.log;
+  console.debug = (...values: unknown[]) => logger.debug(values.map(String).join(' '));
+  console.warn = (...values: unknown[]) => logger.warn(values.map(String).join(' '));
+  console.error = (...values: unknown[]) => logger.error(values.map(String).join(' '));
+  /* eslint-enable no-console */
 }
 
 declare const __SWITCHBOARD_VERSION__: string | undefined;

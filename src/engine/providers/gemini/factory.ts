@@ -1,0 +1,196 @@
+/** The Gemini adapter and the `@google/genai` client it sends requests with. */
+
+import type {
+  GenerateContentConfig,
+  GenerateContentResponse,
+  GoogleGenAI,
+  Model,
+} from '@google/genai' with { 'resolution-mode': 'import' };
+
+import { SwitchboardError } from '../../errors';
+import type { Profile } from '../../profiles';
+import type { ChatEvent, ModelInfo } from '../../types';
+import type { Adapter, AdapterContext, AdapterRequest } from '../adapter';
+import { acceptsThoughtSummaries, apiVersionOf } from './capabilities';
+import { mapGeminiError, rejectsThinkingConfig, type CallFacts } from './errors';
+import { toGeminiRequest } from './request';
+import { translateAnswer } from './stream';
+
+/** Models per page of `models.list`, the maximum the API returns in one page (Gemini API reference). */
+const MODELS_PAGE_SIZE = 1000;
+
+/** Maximum pages of `models.list` read, so that a server repeating its page token cannot loop forever. */
+const MAX_MODEL_PAGES = 20;
+
+export function createGeminiAdapter(profile: Profile): Adapter {
+  return new GeminiAdapter(profile);
+}
+
+class GeminiAdapter implements Adapter {
+  private client?: { apiKey: string; sdk: GoogleGenAI };
+  /** Models that rejected `thinkingConfig`, which later requests to them leave out. */
+  private readonly thoughtsRejected = new Set<string>();
+
+  constructor(private readonly profile: Profile) {}
+
+  async *chat(request: AdapterRequest, context: AdapterContext): AsyncGenerator<ChatEvent> {
+    const facts = this.factsFor(request.model, context);
+    facts.streamed = request.stream;
+    // Also aborted when the consumer stops reading early, so that the SDK closes the connection.
+    const local = new AbortController();
+    const signal = AbortSignal.any([context.signal, local.signal]);
+    let completed = false;
+    try {
+      const chunks = await this.open(request, context, facts, signal);
+      yield* translateAnswer(chunks, { streamed: request.stream, maxOutputTokens: request.maxOutputTokens, facts });
+      completed = true;
+    } catch (error) {
+      throw mapGeminiError(error, facts);
+    } finally {
+      if (!completed) local.abort(new SwitchboardError('cancelled', 'The reader stopped before the response ended.'));
+    }
+  }
+
+  async listModels(context: AdapterContext): Promise<ModelInfo[]> {
+    const facts = this.factsFor(this.profile.model, context);
+    try {
+      const sdk = await this.clientFor(context);
+      const pager = await sdk.models.list({
+        config: { pageSize: MODELS_PAGE_SIZE, abortSignal: context.signal, httpOptions: { fetch: trackingFetch(context.fetch, facts) } },
+      });
+      const models: ModelInfo[] = [];
+      for (let page = 1; ; page++) {
+        models.push(...pager.page.filter(supportsGenerateContent).map(toModelInfo));
+        if (!pager.hasNextPage() || page >= MAX_MODEL_PAGES) break;
+        await pager.nextPage();
+      }
+      return models;
+    } catch (error) {
+      throw mapGeminiError(error, facts);
+    }
+  }
+
+  mapError(error: unknown, context: AdapterContext): SwitchboardError {
+    return mapGeminiError(error, this.factsFor(this.profile.model, context));
+  }
+
+  /**
+   * Sends the request, with thought summaries where the model accepts them. A model that
+   * rejects them anyway (400 about thinking) gets the request once more without them.
+   */
+  private async open(request: AdapterRequest, context: AdapterContext, facts: CallFacts, signal: AbortSignal): Promise<Iterable<GenerateContentResponse> | AsyncIterable<GenerateContentResponse>> {
+    const thoughts = acceptsThoughtSummaries(request.model, facts.apiVersion) && !this.thoughtsRejected.has(request.model);
+    try {
+      return await this.send(request, context, facts, signal, thoughts);
+    } catch (error) {
+      if (!thoughts || !rejectsThinkingConfig(error)) throw error;
+      this.thoughtsRejected.add(request.model);
+      context.logger.debug(`[${context.requestId}] ${request.model} rejected thought summaries, so the request is sent again without them.`);
+      return await this.send(request, context, facts, signal, false);
+    }
+  }
+
+  private async send(
+    request: AdapterRequest,
+    context: AdapterContext,
+    facts: CallFacts,
+    signal: AbortSignal,
+    thoughtSummaries: boolean,
+  ): Promise<Iterable<GenerateContentResponse> | AsyncIterable<GenerateContentResponse>> {
+    const sdk = await this.clientFor(context);
+    const parameters = toGeminiRequest(request, { apiVersion: facts.apiVersion, thoughtSummaries });
+    parameters.config = { ...parameters.config, ...callOptions(context, facts, signal) };
+    if (request.stream) return await sdk.models.generateContentStream(parameters);
+    return [await sdk.models.generateContent(parameters)];
+  }
+
+  /** Returns the SDK client, made on first use and again only when the key changes. */
+  private async clientFor(context: AdapterContext): Promise<GoogleGenAI> {
+    const apiKey = context.apiKey;
+    if (!apiKey) {
+      throw new SwitchboardError('auth.missing_key', `No API key is set for profile "${this.profile.name}", so nothing was sent.`, {
+        fix: [`Run "Switchboard: Set API Key" for "${this.profile.name}".`],
+      });
+    }
+    if (this.client?.apiKey === apiKey) return this.client.sdk;
+
+    // Loaded here rather than at the top, because the package's types are ECMAScript-module
+    // only; the registry loads this adapter lazily anyway.
+    const { GoogleGenAI } = await import('@google/genai');
+    const sdk = new GoogleGenAI({
+      vertexai: false,
+      apiKey,
+      httpOptions: {
+        baseUrl: this.profile.baseUrl,
+        apiVersion: apiVersionOf(this.profile),
+        headers: this.profile.headers,
+        fetch: context.fetch,
+        // One attempt per call: the engine's retry policy decides about retries.
+        retryOptions: { attempts: 1 },
+      },
+    });
+    this.client = { apiKey, sdk };
+    return sdk;
+  }
+
+  private factsFor(model: string, context: AdapterContext): CallFacts {
+    return {
+      profileName: this.profile.name,
+      model,
+      apiVersion: apiVersionOf(this.profile),
+      baseUrl: this.profile.baseUrl,
+      signal: context.signal,
+    };
+  }
+}
+
+/** Per-call SDK options: cancellation, the engine's fetch, and no SDK-side continuation. */
+function callOptions(context: AdapterContext, facts: CallFacts, signal: AbortSignal): GenerateContentConfig {
+  return {
+    abortSignal: signal,
+    // Set per call as well, so a client made before the engine replaced its network layer
+    // still sends through the current one.
+    httpOptions: { fetch: trackingFetch(context.fetch, facts) },
+    // The SDK would otherwise send follow-up requests by itself, which can hide a cut stream.
+    automaticContinuation: false,
+  };
+}
+
+/** Wraps the engine's fetch to note the URL and the response headers that error messages quote. */
+function trackingFetch(fetch: typeof globalThis.fetch, facts: CallFacts): typeof globalThis.fetch {
+  return async (input, init) => {
+    facts.url = urlOf(input);
+    const response = await fetch(input, init);
+    facts.requestId = response.headers.get('x-request-id') ?? undefined;
+    facts.retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+    facts.bodyStarted = response.ok;
+    return response;
+  };
+}
+
+function urlOf(input: string | URL | Request): string {
+  if (typeof input === 'string') return input;
+  if (input instanceof URL) return input.href;
+  return input.url;
+}
+
+/** Reads `Retry-After` as seconds or as an HTTP date, in milliseconds. */
+function parseRetryAfter(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/** Keeps models that can chat; a model without the field is kept, since the field is optional. */
+function supportsGenerateContent(model: Model): boolean {
+  return Boolean(model.name) && (model.supportedActions === undefined || model.supportedActions.includes('generateContent'));
+}
+
+function toModelInfo(model: Model): ModelInfo {
+  const info: ModelInfo = { id: model.name!.replace(/^models\//, '') };
+  if (model.displayName !== undefined) info.displayName = model.displayName;
+  if (model.inputTokenLimit !== undefined) info.contextLength = model.inputTokenLimit;
+  return info;
+}

@@ -1,0 +1,142 @@
+/**
+ * Translation of Gemini response chunks into ChatEvents. A streamed response arrives as many
+ * chunks and a complete one as a single chunk, and both go through the same table of handlers.
+ */
+
+import type {
+  Candidate,
+  GenerateContentResponse,
+  GenerateContentResponseUsageMetadata,
+  Part,
+  SafetyRating,
+} from '@google/genai' with { 'resolution-mode': 'import' };
+
+import type { SwitchboardError } from '../../errors';
+import type { ChatEvent, FinishReason, Usage } from '../../types';
+import { answerBlockedError, emptyOutputError, missingFinishReasonError, promptBlockedError, type CallFacts } from './errors';
+
+export interface TranslateOptions {
+  /** False for the single chunk of `generateContent`. */
+  streamed: boolean;
+  /** The request's limit, quoted when the model used it all up before writing text. */
+  maxOutputTokens?: number;
+  facts: CallFacts;
+}
+
+/** Facts shown by the chunks read so far. */
+interface AnswerState {
+  chunks: number;
+  textLength: number;
+  finishReason?: string;
+  usage?: GenerateContentResponseUsageMetadata;
+  /** A failure found in a chunk, raised once that chunk's events are out. */
+  failure?: SwitchboardError;
+}
+
+type ChunkHandler = (chunk: GenerateContentResponse, state: AnswerState, options: TranslateOptions) => ChatEvent[];
+
+/** Finish reasons that mean Gemini stopped generating because of the content. */
+const BLOCKING_FINISH_REASONS = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT']);
+
+const FINISH_REASONS: Record<string, FinishReason> = { STOP: 'stop', MAX_TOKENS: 'length' };
+
+/** Handlers of one chunk, in order: a blocked prompt first, the parts before the finish reason. */
+const CHUNK_HANDLERS: ChunkHandler[] = [onPromptFeedback, onResponseId, onParts, onFinishReason, onUsage];
+
+/**
+ * Yields the text, reasoning, usage and end events of a response. Throws a SwitchboardError
+ * for a blocked prompt or response, for MAX_TOKENS before any text, and for a stream that ends
+ * without a finish reason.
+ */
+export async function* translateAnswer(chunks: AsyncIterable<GenerateContentResponse> | Iterable<GenerateContentResponse>, options: TranslateOptions): AsyncGenerator<ChatEvent> {
+  const state: AnswerState = { chunks: 0, textLength: 0 };
+  for await (const chunk of chunks) {
+    state.chunks++;
+    for (const handler of CHUNK_HANDLERS) yield* handler(chunk, state, options);
+    if (state.failure) throw state.failure;
+  }
+  yield* finishAnswer(state, options);
+}
+
+function onPromptFeedback(chunk: GenerateContentResponse, state: AnswerState, options: TranslateOptions): ChatEvent[] {
+  const feedback = chunk.promptFeedback;
+  if (feedback?.blockReason) {
+    const detail = feedback.blockReasonMessage ?? describeFlagged(feedback.safetyRatings);
+    state.failure = promptBlockedError(feedback.blockReason, detail, options.facts);
+  }
+  return [];
+}
+
+function onResponseId(chunk: GenerateContentResponse, _state: AnswerState, options: TranslateOptions): ChatEvent[] {
+  if (chunk.responseId) options.facts.responseId = chunk.responseId;
+  return [];
+}
+
+/** Thought parts become reasoning and never text; parts without text (signatures, calls) are skipped. */
+function onParts(chunk: GenerateContentResponse, state: AnswerState): ChatEvent[] {
+  const events: ChatEvent[] = [];
+  for (const part of firstCandidate(chunk)?.content?.parts ?? []) {
+    const event = toEvent(part);
+    if (!event) continue;
+    if (event.type === 'text') state.textLength += event.text.length;
+    events.push(event);
+  }
+  return events;
+}
+
+function toEvent(part: Part): ChatEvent | undefined {
+  if (typeof part.text !== 'string' || part.text === '') return undefined;
+  return part.thought === true ? { type: 'reasoning', text: part.text } : { type: 'text', text: part.text };
+}
+
+function onFinishReason(chunk: GenerateContentResponse, state: AnswerState, options: TranslateOptions): ChatEvent[] {
+  const candidate = firstCandidate(chunk);
+  const reason = candidate?.finishReason;
+  if (!reason) return [];
+
+  state.finishReason = reason;
+  if (BLOCKING_FINISH_REASONS.has(reason)) {
+    state.failure = answerBlockedError(reason, flaggedCategories(candidate.safetyRatings), options.facts);
+  }
+  return [];
+}
+
+/** Gemini repeats the running totals in every chunk, so the last one counts. */
+function onUsage(chunk: GenerateContentResponse, state: AnswerState): ChatEvent[] {
+  if (chunk.usageMetadata) state.usage = chunk.usageMetadata;
+  return [];
+}
+
+function finishAnswer(state: AnswerState, options: TranslateOptions): ChatEvent[] {
+  if (!state.finishReason) throw missingFinishReasonError(options.streamed, state.chunks, options.facts);
+  if (state.finishReason === 'MAX_TOKENS' && state.textLength === 0) {
+    throw emptyOutputError({ maxOutputTokens: options.maxOutputTokens, thoughtsTokenCount: state.usage?.thoughtsTokenCount }, options.facts);
+  }
+
+  const usage = state.usage ? toUsage(state.usage) : undefined;
+  const end: ChatEvent = { type: 'end', finishReason: FINISH_REASONS[state.finishReason] ?? 'other', providerFinishReason: state.finishReason };
+  if (!usage) return [end];
+  return [{ type: 'usage', usage }, { ...end, usage }];
+}
+
+function toUsage(metadata: GenerateContentResponseUsageMetadata): Usage {
+  const usage: Usage = {};
+  if (metadata.promptTokenCount !== undefined) usage.inputTokens = metadata.promptTokenCount;
+  if (metadata.candidatesTokenCount !== undefined) usage.outputTokens = metadata.candidatesTokenCount;
+  if (metadata.thoughtsTokenCount !== undefined) usage.reasoningTokens = metadata.thoughtsTokenCount;
+  return usage;
+}
+
+/** The adapter requests one candidate, so only the first is read. */
+function firstCandidate(chunk: GenerateContentResponse): Candidate | undefined {
+  return chunk.candidates?.[0];
+}
+
+function flaggedCategories(ratings: SafetyRating[] | undefined): string[] {
+  return (ratings ?? []).filter((rating) => rating.blocked === true && rating.category).map((rating) => String(rating.category));
+}
+
+function describeFlagged(ratings: SafetyRating[] | undefined): string | undefined {
+  const categories = flaggedCategories(ratings);
+  return categories.length > 0 ? `flagged ${categories.join(', ')}` : undefined;
+}
