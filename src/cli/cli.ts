@@ -1,11 +1,11 @@
 /** The `switchboard` command line over the same engine as the language server. */
 
 import { Engine } from '../engine/engine';
-import { isSwitchboardError, SwitchboardError, type ErrorData } from '../engine/errors';
-import { PRESETS, type ProfileInput } from '../engine/profiles';
+import { isSwitchboardError, SwitchboardError, type ErrorCode, type ErrorData } from '../engine/errors';
+import { isProviderKind, PRESETS, type ProfileInput } from '../engine/profiles';
 import { redactText } from '../engine/redact';
 import { keysFromEnvironment, loadStandaloneConfiguration } from '../engine/standalone-config';
-import type { ChatEvent, ChatMessage, Logger } from '../engine/types';
+import { PROVIDER_KINDS, type ChatEvent, type ChatMessage, type Logger } from '../engine/types';
 import { parseCliArguments, usageError, USAGE, type CliArguments } from './args';
 
 export interface CliIo {
@@ -89,6 +89,9 @@ async function configureEngine(engine: Engine, args: CliArguments, env: NodeJS.P
 function adHocProfile(args: CliArguments): ProfileInput {
   if (!args.provider) throw usageError('--base-url needs --provider.', 'Add --provider openai-compatible (or openai, gemini, azure-openai, or a preset such as ollama).');
   const isPreset = PRESETS[args.provider] !== undefined;
+  if (!isPreset && !isProviderKind(args.provider)) {
+    throw usageError(`Unknown provider "${args.provider}".`, `Use --provider with one of: ${PROVIDER_KINDS.join(', ')}, or a preset: ${Object.keys(PRESETS).join(', ')}.`);
+  }
   return {
     name: 'cli',
     ...(isPreset ? { preset: args.provider } : { kind: args.provider }),
@@ -125,8 +128,9 @@ async function chat(engine: Engine, profile: string, messages: ChatMessage[], ar
     } else if (event.type === 'error') {
       if (!endedWithNewline) io.stdout.write('\n');
       writeError(event.error, io);
+      writeUsageHint(event.error, io);
     }
-    if (event.type === 'error') status = event.error.code === 'cancelled' ? EXIT.interrupted : event.error.code.startsWith('config.') ? EXIT.usage : EXIT.failed;
+    if (event.type === 'error') status = exitStatusFor(event.error.code);
   }
   if (!args.json && !endedWithNewline && status === EXIT.ok) io.stdout.write('\n');
   return status;
@@ -143,8 +147,11 @@ async function listModels(engine: Engine, profile: string, args: CliArguments, i
   } catch (error) {
     const data = toErrorData(error);
     if (args.json) io.stdout.write(`${JSON.stringify(errorJson(data))}\n`);
-    else writeError(data, io);
-    return data.code.startsWith('config.') ? EXIT.usage : EXIT.failed;
+    else {
+      writeError(data, io);
+      writeUsageHint(data, io);
+    }
+    return exitStatusFor(data.code);
   }
 }
 
@@ -187,9 +194,20 @@ function reportUsageError(error: unknown, io: CliIo, json = false): number {
     io.stdout.write(`${JSON.stringify(errorJson(data))}\n`);
   } else {
     writeError(data, io);
-    if (data.code === 'config.invalid' || data.code === 'config.base_url' || data.code === 'config.profile_not_found') io.stderr.write('Run switchboard --help for the usage.\n');
+    writeUsageHint(data, io);
   }
-  return data.code.startsWith('config.') ? EXIT.usage : data.code === 'auth.missing_key' ? EXIT.usage : EXIT.failed;
+  return exitStatusFor(data.code);
+}
+
+/** Returns the exit status for an error code. Configuration mistakes and a missing key count as usage errors. */
+function exitStatusFor(code: ErrorCode): number {
+  if (code === 'cancelled') return EXIT.interrupted;
+  if (code.startsWith('config.') || code === 'auth.missing_key') return EXIT.usage;
+  return EXIT.failed;
+}
+
+function writeUsageHint(error: ErrorData, io: CliIo): void {
+  if (exitStatusFor(error.code) === EXIT.usage) io.stderr.write('Run switchboard --help for the usage.\n');
 }
 
 function toErrorData(error: unknown): ErrorData {

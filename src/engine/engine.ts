@@ -179,9 +179,10 @@ export class Engine {
   /** Lists the models a profile's server offers. Throws a SwitchboardError on failure. */
   async listModels(profileName: string, signal?: AbortSignal): Promise<ModelInfo[]> {
     const requestId = createRequestId();
+    // Looked up before the deadline starts, so an unknown profile leaves no timer behind.
+    const profile = this.getProfile(profileName);
     const deadline = this.createDeadline(signal);
     const started = Date.now();
-    const profile = this.getProfile(profileName);
     let adapter: Adapter | undefined;
     let context: AdapterContext | undefined;
     try {

@@ -106,6 +106,13 @@ export function parseProfile(input: ProfileInput, where = 'profile'): Profile {
  */
 export function normalizeBaseUrl(raw: string, kind: ProviderKind, label = 'profile'): string {
   const trimmed = raw.trim();
+  // URL parses "localhost:11434/v1" as the scheme "localhost:", so a missing scheme is caught first.
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) {
+    throw new SwitchboardError('config.base_url', `The base URL "${trimmed}" of ${label} has no http:// or https:// at its start.`, {
+      fix: [`Write the whole URL, such as http://${trimmed.replace(/^\/+/, '') || '127.0.0.1:11434/v1'}.`],
+    });
+  }
+
   let url: URL;
   try {
     url = new URL(trimmed);

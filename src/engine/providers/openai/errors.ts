@@ -92,7 +92,7 @@ interface RuleContext {
 /** Ordered: the first matching rule wins, so specific codes come before status classes. */
 const RULES: Rule[] = [
   {
-    test: (f, _s, all) => f.code === 'insufficient_quota' || f.type === 'insufficient_quota' || /exceeded your current quota/i.test(all),
+    test: (f, s, all) => s === 402 || f.innerStatus === 402 || f.code === 'insufficient_quota' || f.type === 'insufficient_quota' || /exceeded your current quota|insufficient credits/i.test(all),
     build: (c) => error('quota.exhausted', `${c.label} reports that the account has no quota left (insufficient_quota): ${c.quoted}`, c, {
       retryable: false,
       fix: ['Add credit or raise the spending limit in the provider\'s billing settings; waiting will not fix this.'],
@@ -123,7 +123,8 @@ const RULES: Rule[] = [
     }),
   },
   {
-    test: (f, _s, all) => f.code === 'context_length_exceeded' || /maximum context length|context length|context window|too many tokens/i.test(all),
+    // llama.cpp's server reports "exceeds the available context size", with type exceed_context_size_error in newer builds.
+    test: (f, _s, all) => f.code === 'context_length_exceeded' || f.type === 'exceed_context_size_error' || /maximum context length|context length|context size|context window|too many tokens/i.test(all),
     build: (c) => error('request.context_too_long', `The request is too long for ${c.model} on ${c.label}: ${c.quoted}`, c, {
       fix: ['Select less text, or lower the maximum output tokens.'],
     }),
@@ -205,9 +206,11 @@ export function mapFailure(failure: RawFailure, profile: Profile, model: string)
   };
   const context: RuleContext = { fields, status: failure.status, profile, model, label, quoted, options, headers: failure.headers };
   const rule = RULES.find((candidate) => candidate.test(fields, failure.status, all));
+  // An error inside a 200 response carries its real status in the body, where the server gives one.
+  const status = failure.status < 400 && fields.innerStatus !== undefined ? fields.innerStatus : failure.status;
   const mapped = rule
     ? rule.build(context)
-    : error(failure.status >= 400 && failure.status < 500 ? 'request.invalid' : 'server.error', `${label} rejected the request (${failure.status}): ${quoted}`, context, {
+    : error(status >= 400 && status < 500 ? 'request.invalid' : 'server.error', `${label} rejected the request (${status}): ${quoted}`, context, {
         fix: ['Check the request settings; the log has the details.'],
       });
   if (shouldRetry === 'false' && mapped.retryable) return withRetryable(mapped, false);
