@@ -1,4 +1,5 @@
-// Builds the three bundles: dist/extension.js (the VS Code client, `vscode` left external),
+// Builds the bundles: dist/extension.js (the VS Code client, `vscode` left external),
+// dist/language-client.js (vscode-languageclient, loaded by the client on first need),
 // dist/server.js (the language server) and dist/cli.js (the command line).
 // Usage: node scripts/build.mjs [--watch] [--dev]   (--dev keeps bundles unminified with source maps)
 import { readFileSync } from 'node:fs';
@@ -25,6 +26,8 @@ const common = {
 
 const entries = [
   { entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  // vscode-languageclient, loaded by the extension when the server first starts, not at activation.
+  { entryPoints: ['src/extension/language-client.ts'], outfile: 'dist/language-client.js', external: ['vscode'] },
   { entryPoints: ['src/server/main.ts'], outfile: 'dist/server.js' },
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
 ];
