@@ -17,6 +17,7 @@ step "lint";         npm run --silent lint
 step "build";        npm run --silent build
 step "compile tests"; npm run --silent compile-tests
 
+step "set up tinyproxy for the network tests"; bash scripts/setup-network-tests.sh
 step "unit, server and CLI tests"
 npx mocha --reporter "$reporter" --timeout 20000 \
   'out/test/unit/**/*.test.js' 'out/test/server/**/*.test.js' 'out/test/cli/**/*.test.js' || status=1

@@ -7,6 +7,8 @@ import { redactText } from '../engine/redact';
 import { keysFromEnvironment, loadStandaloneConfiguration } from '../engine/standalone-config';
 import { PROVIDER_KINDS, type ChatEvent, type ChatMessage, type Logger } from '../engine/types';
 import { parseCliArguments, usageError, USAGE, type CliArguments } from './args';
+import { runDetect } from './detect-command';
+import { runDiagnose } from './diagnose-command';
 
 export interface CliIo {
   stdin: NodeJS.ReadableStream;
@@ -36,6 +38,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   if (args.command === 'serve') return serve(args, io);
+  if (args.command === 'detect') return runDetect(args, io, createStderrLogger(io)).catch((error: unknown) => reportUsageError(error, io, args.json));
+  if (args.command === 'diagnose') return runDiagnose(args, io, createStderrLogger(io)).catch((error: unknown) => reportUsageError(error, io, args.json));
   return runWithEngine(args, io);
 }
 

@@ -3,16 +3,24 @@
  * the retry policy and an overall deadline, and reports connection state per profile.
  */
 
-import { isSwitchboardError, SwitchboardError } from './errors';
+import { ModelListCache, type ModelListCacheOptions } from './cache/model-list-cache';
+import { ResponseCache, responseCacheKey, type ResponseCacheOptions } from './cache/response-cache';
+import { CapabilityMemory, type CapabilityStore } from './capability-memory';
+import { CircuitBreakers, type CircuitBreakerOptions, type CircuitSnapshot, type CircuitTicket } from './circuit-breaker';
+import { planCorrectiveRetry, type CorrectiveRetry } from './corrective-retry';
+import { isSwitchboardError, keepPartialText, SwitchboardError, type Correction } from './errors';
 import { checkApiKey, isKeyOptional } from './keys';
+import { Metrics, type MetricsSnapshot } from './metrics';
+import { addModelSuggestions } from './model-suggestions';
 import { Network } from './network/network';
 import type { NetworkOptions } from './network/options';
+import { classifyTransportError } from './network/transport-errors';
 import { parseProfile, type Profile, type ProfileInput } from './profiles';
 import type { Adapter, AdapterContext, AdapterRequest } from './providers/adapter';
 import { forgetSecret, registerSecret } from './redact';
 import { ProviderRegistry } from './registry';
 import { createRequestId } from './request-id';
-import { RetryPolicy, sleep, type RetryOptions } from './retry';
+import { checkRetryOptions, RetryPolicy, sleep, type RetryOptions } from './retry';
 import { silentLogger, type ChatEvent, type ChatRequest, type Logger, type ModelInfo } from './types';
 
 export type ConnectionState = 'unknown' | 'connecting' | 'connected' | 'warming_up' | 'rate_limited' | 'auth_error' | 'unreachable' | 'error';
@@ -27,18 +35,42 @@ export interface ProfileStatus {
   lastErrorMessage?: string;
   /** Epoch milliseconds after which a rate-limited profile may be tried again. */
   retryAt?: number;
+  /** The profile's circuit breaker, present while it is not closed. */
+  circuit?: CircuitSnapshot;
 }
 
 export interface EngineOptions {
   logger?: Logger;
   network?: Partial<NetworkOptions>;
   retry?: Partial<RetryOptions>;
+  /** Response cache bounds; defaults 32 MB and 30 minutes. */
+  cache?: Partial<ResponseCacheOptions>;
+  /** Model-list cache settings; the default TTL is 5 minutes. */
+  modelListCache?: Partial<ModelListCacheOptions>;
+  /** Circuit breaker settings per profile; defaults 5 failures, 30 s doubling up to 5 min. */
+  circuitBreaker?: Partial<CircuitBreakerOptions>;
+  /** Persistence of what corrective retries learned; call `capabilities.restore()` to load it. */
+  capabilityStore?: CapabilityStore;
+  /** Epoch milliseconds now, for the circuit breakers; tests pass a fake clock. */
+  clock?: () => number;
 }
 
 export interface EngineConfiguration {
   profiles: ProfileInput[];
   network?: Partial<NetworkOptions>;
   retry?: Partial<RetryOptions>;
+  /** New response cache bounds; changing them empties the cache. */
+  cache?: { maxBytes: number; ttlMs: number };
+}
+
+/** Result of a warm-up request. */
+export interface WarmUpResult {
+  ok: boolean;
+  /** HTTP status of the server's answer to the warm-up request, whatever it was. */
+  status?: number;
+  /** Error code when no answer came. */
+  code?: string;
+  durationMs: number;
 }
 
 export class Engine {
@@ -50,13 +82,26 @@ export class Engine {
   private readonly keys = new Map<string, string>();
   private readonly statuses = new Map<string, ProfileStatus>();
   private readonly statusListeners = new Set<(status: ProfileStatus) => void>();
+  private responseCache: ResponseCache;
+  private readonly modelLists: ModelListCache;
+  private readonly recorder = new Metrics();
+  /** Capabilities that rejections taught about models, per base URL and model. */
+  readonly capabilities: CapabilityMemory;
+  /** Circuit breakers per profile; `circuits.reset(profile)` implements "Retry now". */
+  readonly circuits: CircuitBreakers;
 
   constructor(options: EngineOptions = {}) {
     this.logger = options.logger ?? silentLogger;
     this.network = new Network(options.network, this.logger);
+    this.responseCache = new ResponseCache(options.cache);
+    this.modelLists = new ModelListCache(options.modelListCache);
     this.retryPolicy = new RetryPolicy(options.retry);
     this.retryPolicy.onRetry((event) =>
       this.logger.info(`[${event.requestId}] retrying after ${event.error.code} in ${event.delayMs} ms (attempt ${event.attempt + 1})`),
+    );
+    this.capabilities = new CapabilityMemory({ store: options.capabilityStore, logger: this.logger });
+    this.circuits = new CircuitBreakers(options.circuitBreaker, options.clock, (profile, circuit) =>
+      this.updateStatus(profile, { circuit: circuit.state === 'closed' ? undefined : circuit }),
     );
   }
 
@@ -73,13 +118,16 @@ export class Engine {
       }
       profiles.set(profile.name, profile);
     });
+    const responseCache = configuration.cache ? this.resizeResponseCache(configuration.cache) : this.responseCache;
+    const retry = configuration.retry ? checkRetryOptions({ ...this.retryPolicy.options, ...configuration.retry }) : undefined;
     if (configuration.network) {
       const network = new Network({ ...this.network.options, ...configuration.network }, this.logger);
       const previous = this.network;
       this.network = network;
       previous.close().catch(() => undefined);
     }
-    if (configuration.retry) Object.assign(this.retryPolicy.options, configuration.retry);
+    if (retry) Object.assign(this.retryPolicy.options, retry);
+    this.responseCache = responseCache;
     this.profiles = profiles;
   }
 
@@ -100,6 +148,8 @@ export class Engine {
 
   /** Stores a key in memory for a profile; an empty or undefined key removes it. */
   setKey(profile: string, key: string | undefined): void {
+    // Another key may belong to another account, which can offer other models.
+    if (this.keys.get(profile) !== key) this.modelLists.clear();
     forgetSecret(this.keys.get(profile));
     if (key) {
       this.keys.set(profile, key);
@@ -113,31 +163,54 @@ export class Engine {
     return this.keys.has(profile);
   }
 
+  /** The stored key and the network settings of this engine, which the connection doctor probes with. */
+  diagnosisInputs(profile: string): { apiKey?: string; network: NetworkOptions } {
+    return { apiKey: this.keys.get(profile), network: this.network.options };
+  }
+
   onStatus(listener: (status: ProfileStatus) => void): () => void {
     this.statusListeners.add(listener);
     return () => this.statusListeners.delete(listener);
   }
 
   statusOf(profile: string): ProfileStatus {
-    return this.statuses.get(profile) ?? { profile, state: 'unknown', inFlight: 0 };
+    const status = this.statuses.get(profile) ?? { profile, state: 'unknown', inFlight: 0 };
+    // An open breaker turns half-open when its cooldown ends, without an event.
+    return status.circuit ? { ...status, circuit: this.circuits.snapshot(profile) } : status;
   }
 
   /**
    * Streams the answer to a request. Never throws: failures arrive as a final `error` event,
-   * and the stream always ends within the deadline.
+   * and the stream always ends within the deadline. An identical request answered before, or
+   * in flight, is served from the response cache unless `bypassCache` is set.
    */
-  async *chat(request: ChatRequest, signal?: AbortSignal): AsyncGenerator<ChatEvent> {
+  chat(request: ChatRequest, signal?: AbortSignal): AsyncGenerator<ChatEvent> {
+    const profile = this.profiles.get(request.profile);
+    if (!profile) return this.send(request, signal);
+    const upstream = (upstreamSignal: AbortSignal) => {
+      const observer = this.recorder.observeUpstream(profile.name);
+      return { items: this.send(request, upstreamSignal, observer.firstByte), onItem: observer.event };
+    };
+    const key = responseCacheKey(request, profile, this.keys.get(profile.name));
+    return this.responseCache.stream(key, upstream, { signal, bypass: request.bypassCache, observer: this.recorder.observeRequest(profile.name) });
+  }
+
+  /** Sends a request upstream with retries; `onFirstByte` is called when response headers arrive. */
+  private async *send(request: ChatRequest, signal?: AbortSignal, onFirstByte?: () => void): AsyncGenerator<ChatEvent> {
     const requestId = createRequestId();
     const deadline = this.createDeadline(signal);
     const started = Date.now();
     let profile: Profile | undefined;
     let produced = '';
+    let ticket: CircuitTicket | undefined;
     try {
       profile = this.getProfile(request.profile);
-      const adapterRequest = this.toAdapterRequest(request, profile);
-      const context = this.createContext(profile, requestId, deadline.signal);
+      let adapterRequest = this.toAdapterRequest(request, profile);
+      const context = this.createContext(profile, requestId, deadline.signal, onFirstByte);
       const adapter = await this.registry.adapterFor(profile);
+      ticket = this.circuits.admit(profile.name);
       this.updateStatus(profile.name, { inFlight: +1, state: 'connecting' });
+      const corrections = new Set<Correction['kind']>();
       for (let attempt = 1; ; attempt++) {
         try {
           let first = true;
@@ -151,12 +224,23 @@ export class Engine {
           }
           this.logLine(requestId, profile, adapterRequest.model, 'ok', started, attempt);
           this.updateStatus(profile.name, { state: 'connected', lastErrorCode: undefined, lastErrorMessage: undefined, retryAt: undefined });
+          ticket.succeeded();
           return;
         } catch (raw) {
           const error = this.toError(raw, adapter.mapError.bind(adapter), context, deadline);
           this.logLine(requestId, profile, adapterRequest.model, error.code, started, attempt);
+          const correction = produced ? undefined : planCorrectiveRetry(error, adapterRequest, corrections);
+          if (correction) {
+            adapterRequest = this.applyCorrection(requestId, profile, correction);
+            // A corrective retry changes the request and is not a transient retry, so it uses no attempt.
+            attempt--;
+            continue;
+          }
           const decision = this.retryPolicy.decide(error, attempt, produced.length > 0);
-          if (!decision.retry) throw error;
+          if (!decision.retry) {
+            this.logger.debug(`[${requestId}] not retried: ${decision.reason}`);
+            throw await this.withModelSuggestions(error, profile, adapterRequest.model, deadline.signal, requestId);
+          }
           this.retryPolicy.notify({ requestId, attempt, delayMs: decision.delayMs, error });
           yield { type: 'retry', attempt: attempt + 1, delayMs: decision.delayMs, code: error.code, message: error.message };
           if (error.code === 'rate_limited') this.updateStatus(profile.name, { state: 'rate_limited', retryAt: Date.now() + decision.delayMs });
@@ -164,23 +248,51 @@ export class Engine {
         }
       }
     } catch (raw) {
-      const error = this.toError(raw, undefined, undefined, deadline);
+      const error = keepPartialText(this.toError(raw, undefined, undefined, deadline), produced);
       error.requestId = requestId;
-      if (produced) error.partialText = produced;
+      ticket?.failed(error);
       if (profile) this.recordFailure(profile.name, error);
       if (error.code !== 'cancelled') this.logger.warn(`[${requestId}] ${error.code}: ${error.message}`);
       yield { type: 'error', error: error.toData() };
     } finally {
       deadline.dispose();
+      // A reader that stopped early ends the request without a verdict for the breaker.
+      ticket?.release();
       if (profile) this.updateStatus(profile.name, { inFlight: -1 });
     }
   }
 
-  /** Lists the models a profile's server offers. Throws a SwitchboardError on failure. */
-  async listModels(profileName: string, signal?: AbortSignal): Promise<ModelInfo[]> {
-    const requestId = createRequestId();
-    // Looked up before the deadline starts, so an unknown profile leaves no timer behind.
+  /** Remembers what a corrective retry learned and returns the corrected request. */
+  private applyCorrection(requestId: string, profile: Profile, correction: CorrectiveRetry): AdapterRequest {
+    this.capabilities.learn(profile.baseUrl, correction.request.model, correction.learned);
+    this.logger.info(`[${requestId}] ${correction.description}; sending the request again`);
+    return correction.request;
+  }
+
+  /** Adds the closest models the server offers to `model.not_found`; other errors pass unchanged. */
+  private withModelSuggestions(error: SwitchboardError, profile: Profile, model: string, signal: AbortSignal, requestId: string): Promise<SwitchboardError> {
+    const listModels = (listSignal: AbortSignal) => this.listModels(profile.name, listSignal);
+    return addModelSuggestions(error, { listModels, requested: model, signal, logger: this.logger, requestId });
+  }
+
+  /**
+   * Lists the models a profile's server offers, from a list kept for 5 minutes unless `refresh`
+   * is set; concurrent calls share one request. Throws a SwitchboardError on failure.
+   */
+  async listModels(profileName: string, signal?: AbortSignal, options: { refresh?: boolean } = {}): Promise<ModelInfo[]> {
+    // Looked up before any load starts, so an unknown profile leaves no timer behind.
     const profile = this.getProfile(profileName);
+    try {
+      const models = await this.modelLists.load(profile, (loadSignal) => this.fetchModels(profile, loadSignal), { signal, refresh: options.refresh });
+      return [...models];
+    } catch (raw) {
+      if (signal?.aborted && !isSwitchboardError(raw)) throw new SwitchboardError('cancelled', 'The request was cancelled.');
+      throw raw;
+    }
+  }
+
+  private async fetchModels(profile: Profile, signal: AbortSignal): Promise<ModelInfo[]> {
+    const requestId = createRequestId();
     const deadline = this.createDeadline(signal);
     const started = Date.now();
     let adapter: Adapter | undefined;
@@ -203,16 +315,63 @@ export class Engine {
     }
   }
 
+  /**
+   * Opens, or keeps open, the pooled connection to a profile's server with a GET of its base
+   * URL. It sends no API key and uses no tokens, and it lets the next request skip the TCP and
+   * TLS handshakes. HEAD would be cheaper, but undici 7 closes the connection after every HEAD
+   * request (client-h1.js). Throws only for an unknown profile; network failures are returned.
+   */
+  async warmUp(profileName: string, signal?: AbortSignal): Promise<WarmUpResult> {
+    const profile = this.getProfile(profileName);
+    const deadline = this.createDeadline(signal);
+    const started = performance.now();
+    try {
+      const response = await this.network.fetch(profile.baseUrl, { method: 'GET', headers: { accept: 'application/json' }, signal: deadline.signal });
+      await drainSmallBody(response);
+      this.logger.debug(`Warmed up the connection to ${new URL(profile.baseUrl).host} (HTTP ${response.status}).`);
+      return { ok: true, status: response.status, durationMs: performance.now() - started };
+    } catch (raw) {
+      const error = classifyTransportError(raw, profile.baseUrl) ?? this.toError(raw, undefined, undefined, deadline);
+      this.logger.debug(`Warm-up of ${new URL(profile.baseUrl).host} failed: ${error.code}.`);
+      return { ok: false, code: error.code, durationMs: performance.now() - started };
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  /** Per-profile figures and cache sizes, for the performance report. */
+  metrics(): MetricsSnapshot {
+    const cache = this.responseCache;
+    return {
+      takenAt: Date.now(),
+      profiles: this.recorder.snapshot(),
+      caches: {
+        responses: { entries: cache.entries, bytes: cache.bytes, maxBytes: cache.options.maxBytes, ttlMs: cache.options.ttlMs, inFlight: cache.inFlightCount },
+        modelLists: { entries: this.modelLists.entries, ttlMs: this.modelLists.options.ttlMs },
+      },
+      loadedProviders: this.registry.loadedKinds(),
+    };
+  }
+
   async close(): Promise<void> {
     await this.network.close();
+  }
+
+  /** Returns a cache with the new bounds (raising `config.invalid` for bad ones), or the current one when they are unchanged. */
+  private resizeResponseCache(bounds: { maxBytes: number; ttlMs: number }): ResponseCache {
+    const current = this.responseCache.options;
+    if (bounds.maxBytes === current.maxBytes && bounds.ttlMs === current.ttlMs) return this.responseCache;
+    return new ResponseCache({ ...current, maxBytes: bounds.maxBytes, ttlMs: bounds.ttlMs });
   }
 
   private toAdapterRequest(request: ChatRequest, profile: Profile): AdapterRequest {
     if (!Array.isArray(request.messages) || request.messages.length === 0) {
       throw new SwitchboardError('request.invalid', 'The request has no messages.', { fix: ['Send at least one user message.'] });
     }
+    const model = request.model ?? profile.model;
     return {
-      model: request.model ?? profile.model,
+      model,
+      capabilities: this.capabilities.get(profile.baseUrl, model),
       messages: request.messages,
       temperature: request.temperature,
       maxOutputTokens: request.maxOutputTokens,
@@ -221,7 +380,7 @@ export class Engine {
     };
   }
 
-  private createContext(profile: Profile, requestId: string, signal: AbortSignal): AdapterContext {
+  private createContext(profile: Profile, requestId: string, signal: AbortSignal, onFirstByte?: () => void): AdapterContext {
     const stored = this.keys.get(profile.name);
     if (!stored && !isKeyOptional(profile)) {
       throw new SwitchboardError('auth.missing_key', `No API key is set for profile "${profile.name}"; nothing was sent.`, {
@@ -231,7 +390,7 @@ export class Engine {
     return {
       profile,
       apiKey: stored === undefined ? undefined : checkApiKey(stored, profile),
-      fetch: this.network.fetch,
+      fetch: onFirstByte ? notifyOnResponse(this.network.fetch, onFirstByte) : this.network.fetch,
       logger: this.logger,
       requestId,
       signal,
@@ -296,6 +455,34 @@ export class Engine {
     const host = new URL(profile.baseUrl).host;
     this.logger.info(`[${requestId}] ${profile.kind} ${host} ${model} ${outcome} ${Date.now() - started}ms attempt ${attempt}`);
   }
+}
+
+/** Bytes of a warm-up answer read to its end; a longer body is cancelled, which closes that connection. */
+const WARM_UP_BODY_LIMIT_BYTES = 64 * 1024;
+
+/** Reads a short body to its end, so undici returns the connection to the pool instead of closing it. */
+async function drainSmallBody(response: Response): Promise<void> {
+  if (!response.body) return;
+  const reader = response.body.getReader();
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    bytes += value.byteLength;
+    if (bytes > WARM_UP_BODY_LIMIT_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      return;
+    }
+  }
+}
+
+/** Wraps fetch to call `onResponse` when response headers arrive. */
+function notifyOnResponse(fetch: typeof globalThis.fetch, onResponse: () => void): typeof globalThis.fetch {
+  return async (input, init) => {
+    const response = await fetch(input, init);
+    onResponse();
+    return response;
+  };
 }
 
 function keyVariableFor(profile: Profile): string {

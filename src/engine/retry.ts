@@ -1,9 +1,13 @@
 /**
- * The retry policy, configured in one place. Decisions follow the error code, not the HTTP
- * status alone, and a stream that already produced text is never retried silently.
+ * The retry policy for transient failures, configured in one place. Decisions follow the error
+ * code, not the HTTP status alone. Network failures before the first byte, server errors,
+ * overload and rate limits are retried with exponential backoff and jitter. Everything else is
+ * not, such as quota, keys, parameters, blocked content and daily quotas. A stream that already
+ * produced text is never retried silently. Corrective retries, which change the request, are
+ * separate (corrective-retry.ts).
  */
 
-import type { SwitchboardError } from './errors';
+import { CODE_INFO, SwitchboardError, type ErrorCode } from './errors';
 
 export interface RetryOptions {
   /** Attempts in all, the first included. */
@@ -26,6 +30,17 @@ export const DEFAULT_RETRY_OPTIONS: RetryOptions = {
   maxRetryAfterMs: 60_000,
 };
 
+/**
+ * Attempts in all for codes that more attempts rarely fix. A refused connection means nothing
+ * listens on the port, so one quick second attempt covers a server that was just restarting.
+ */
+const MAX_ATTEMPTS_PER_CODE: Partial<Record<ErrorCode, number>> = {
+  'network.refused': 2,
+};
+
+/** Jitter added to a wait the server asked for, at most, in milliseconds. */
+const MAX_REQUESTED_WAIT_JITTER_MS = 250;
+
 export type RetryDecision = { retry: true; delayMs: number } | { retry: false; reason: string };
 
 export interface RetryEvent {
@@ -41,20 +56,26 @@ export class RetryPolicy {
   private readonly random: () => number;
 
   constructor(options: Partial<RetryOptions> = {}, random: () => number = Math.random) {
-    this.options = { ...DEFAULT_RETRY_OPTIONS, ...options };
+    this.options = checkRetryOptions({ ...DEFAULT_RETRY_OPTIONS, ...options });
     this.random = random;
   }
 
-  /** Decides whether attempt number `attempt` (1-based), which failed with `error`, is retried. */
+  /**
+   * Decides whether attempt number `attempt` (1-based), which failed with `error`, is retried.
+   * The code must be transient (CODE_INFO marks it retryable), and the mapper must not have
+   * marked this error otherwise, as it does for `x-should-retry: false`.
+   */
   decide(error: SwitchboardError, attempt: number, producedOutput: boolean): RetryDecision {
     if (producedOutput) return { retry: false, reason: 'the answer had already started' };
-    if (!error.retryable) return { retry: false, reason: `${error.code} is not retryable` };
-    if (attempt >= this.options.maxAttempts) return { retry: false, reason: `${attempt} attempts made` };
+    if (!CODE_INFO[error.code].retryable) return { retry: false, reason: `${error.code} is not a transient failure` };
+    if (!error.retryable) return { retry: false, reason: `the provider marked this ${error.code} error as not retryable` };
+    const maxAttempts = Math.min(this.options.maxAttempts, MAX_ATTEMPTS_PER_CODE[error.code] ?? Infinity);
+    if (attempt >= maxAttempts) return { retry: false, reason: `${attempt} attempts made` };
     if (error.retryAfterMs !== undefined) {
       if (error.retryAfterMs > this.options.maxRetryAfterMs) {
         return { retry: false, reason: `the server asked to wait ${Math.ceil(error.retryAfterMs / 1000)} s, more than the ${this.options.maxRetryAfterMs / 1000} s cap` };
       }
-      return { retry: true, delayMs: error.retryAfterMs + Math.round(this.random() * 250) };
+      return { retry: true, delayMs: error.retryAfterMs + Math.round(this.random() * MAX_REQUESTED_WAIT_JITTER_MS) };
     }
     return { retry: true, delayMs: this.backoff(attempt) };
   }
@@ -73,6 +94,20 @@ export class RetryPolicy {
   notify(event: RetryEvent): void {
     for (const listener of this.listeners) listener(event);
   }
+}
+
+/** Returns the options when every one is valid; otherwise raises `config.invalid` naming the first bad one. */
+export function checkRetryOptions(options: RetryOptions): RetryOptions {
+  if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1) {
+    throw new SwitchboardError('config.invalid', `The retry option maxAttempts is ${options.maxAttempts}; it must be a whole number of at least 1.`);
+  }
+  for (const name of ['baseDelayMs', 'maxBackoffMs', 'maxRetryAfterMs'] as const) {
+    const value = options[name];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new SwitchboardError('config.invalid', `The retry option ${name} is ${String(value)}; it must be a number of milliseconds, 0 or more.`);
+    }
+  }
+  return options;
 }
 
 /** Resolves after `ms` milliseconds, or rejects with the signal's reason when it aborts first. */

@@ -3,10 +3,15 @@
  * sides import this module and nothing else declares a `switchboard/` method.
  */
 
-import { NotificationType, ProgressType, RequestType } from 'vscode-languageserver-protocol';
+// From vscode-jsonrpc, which vscode-languageserver-protocol re-exports, so that the extension's
+// activation bundle does not include the whole LSP protocol package.
+import { NotificationType, ProgressType, RequestType } from 'vscode-jsonrpc';
 
-import type { ProfileStatus } from '../engine/engine';
+import type { ProfileStatus, WarmUpResult } from '../engine/engine';
+import type { DetectedServer, LocalServerKind } from '../engine/detect/detect-local-servers';
+import type { DoctorReport } from '../engine/doctor/report';
 import type { ErrorData } from '../engine/errors';
+import type { MetricsSnapshot } from '../engine/metrics';
 import type { NetworkOptions } from '../engine/network/options';
 import type { Profile, ProfileInput } from '../engine/profiles';
 import type { RetryOptions } from '../engine/retry';
@@ -16,7 +21,11 @@ export interface ConfigureParams {
   profiles: ProfileInput[];
   network?: Partial<NetworkOptions>;
   retry?: Partial<RetryOptions>;
-  /** Bounds of the response cache, from `switchboard.cache.*`. NOTE: the engine has no response cache yet, so the server ignores this field. */
+  /**
+   * Bounds of the response cache, from `switchboard.cache.*` (maxMegabytes × 1048576 bytes,
+   * ttlMinutes × 60000 ms). Each must be above 0, or the request fails with `config.invalid`.
+   * Changed bounds empty the cache.
+   */
   cache?: { maxBytes: number; ttlMs: number };
 }
 
@@ -63,6 +72,8 @@ export const chatProgress = new ProgressType<ChatEvent[]>();
 
 export interface ListModelsParams {
   profile: string;
+  /** Asks the provider again instead of answering from the model-list cache (5 minutes). */
+  refresh?: boolean;
 }
 
 /** Client → server: lists the models the profile's server offers. */
@@ -70,6 +81,17 @@ export const listModelsRequest = new RequestType<ListModelsParams, Outcome<{ mod
 
 /** Client → server: returns the profiles the server holds (useful for standalone editors). */
 export const listProfilesRequest = new RequestType<object, { profiles: Profile[]; keys: string[] }, void>('switchboard/listProfiles');
+
+export interface DiagnoseParams {
+  profile: string;
+  /** Skips the one-token and streaming requests, which cost tokens on paid APIs. */
+  skipCompletion?: boolean;
+  /** `vscode.env.remoteName` (such as `ssh-remote`, `wsl` or `dev-container`), so loopback failures name the machine that localhost means. */
+  remoteName?: string;
+}
+
+/** Client → server: runs the connection doctor on one profile and returns the report of every step. */
+export const diagnoseRequest = new RequestType<DiagnoseParams, Outcome<{ report: DoctorReport }>, void>('switchboard/diagnose');
 
 export interface StatusParams {
   profiles: ProfileStatus[];
@@ -79,3 +101,49 @@ export interface StatusParams {
 
 /** Server → client: connection state per profile, sent whenever it changes. */
 export const statusNotification = new NotificationType<StatusParams>('switchboard/status');
+
+export interface MetricsParams {
+  /** Starts a new measurement period for the event-loop delay after this reading. */
+  resetEventLoopDelay?: boolean;
+  /**
+   * Runs a full garbage collection before measuring memory, when the server was started with
+   * `node --expose-gc` (the benchmarks do); ignored otherwise.
+   */
+  collectGarbage?: boolean;
+}
+
+/**
+ * Client → server: returns per-profile request counts, latency percentiles, token rates, cache
+ * hit rates, retries and errors, the cache sizes, and the server's memory and event-loop delay,
+ * for the performance report.
+ */
+export const metricsRequest = new RequestType<MetricsParams | null, MetricsSnapshot, void>('switchboard/metrics');
+
+export interface WarmUpParams {
+  profile: string;
+}
+
+/**
+ * Client → server: opens, or keeps open, the pooled connection to a profile's server with a
+ * GET of its base URL (no API key, no tokens), so the next chat skips the handshakes.
+ * An unknown profile gives `ok: false` with code `config.profile_not_found`.
+ */
+export const warmUpRequest = new RequestType<WarmUpParams, WarmUpResult, void>('switchboard/warmUp');
+
+export interface DetectServersParams {
+  /** Replaces the port probed for a kind, such as `{ "ollama": 11435 }`. Kinds left out keep their default port. */
+  ports?: Partial<Record<LocalServerKind, number>>;
+}
+
+/**
+ * Client → server: probes 127.0.0.1 for Ollama, LM Studio, llama.cpp server and vLLM, and returns
+ * those that answered with their models and a suggested profile, or `ok: false` for bad ports.
+ */
+export const detectServersRequest = new RequestType<DetectServersParams | null, Outcome<{ servers: DetectedServer[] }>, void>('switchboard/detectServers');
+
+export interface ResetCircuitParams {
+  profile: string;
+}
+
+/** Client → server: closes the profile's open circuit breaker at once, for "Retry now"; an unknown profile gives `ok: false`. */
+export const resetCircuitRequest = new RequestType<ResetCircuitParams, Outcome<object>, void>('switchboard/resetCircuit');

@@ -5,21 +5,31 @@
 
 import { createConnection, ProposedFeatures, ResponseError, type Connection, type InitializeParams } from 'vscode-languageserver/node';
 
+import { detectLocalServers } from '../engine/detect/detect-local-servers';
 import { Engine } from '../engine/engine';
 import { isSwitchboardError, SwitchboardError } from '../engine/errors';
+import { ProcessMonitor } from '../engine/metrics';
 import type { ChatEvent, Logger } from '../engine/types';
+import { profileInputOf, runDoctor } from '../engine/doctor/doctor';
 import {
   chatProgress,
   chatRequest,
   configureRequest,
+  diagnoseRequest,
+  detectServersRequest,
   listModelsRequest,
   listProfilesRequest,
+  metricsRequest,
+  resetCircuitRequest,
   setKeyRequest,
   statusNotification,
+  warmUpRequest,
   type ChatParams,
   type ChatResult,
   type ConfigureParams,
+  type DiagnoseParams,
 } from '../protocol/protocol';
+import { CapabilityFile } from './capability-file';
 import { createConnectionLogger } from './logger';
 import { loadStandaloneConfiguration } from '../engine/standalone-config';
 
@@ -32,20 +42,29 @@ export function startServer(options: ServerOptions): Connection {
   const connection = createConnection(ProposedFeatures.all);
   const logger = createConnectionLogger(connection);
   routeConsoleToLogger(logger);
-  const engine = new Engine({ logger });
+  const capabilityFile = new CapabilityFile(logger);
+  const engine = new Engine({ logger, capabilityStore: capabilityFile });
+  const monitor = new ProcessMonitor();
+  monitor.start();
 
   connection.onInitialize(async (params: InitializeParams) => {
     if (options.standalone) await applyStandaloneConfiguration(engine, params.initializationOptions, logger);
+    await restoreCapabilities(engine, capabilityFile, params.initializationOptions, logger);
     return { capabilities: {}, serverInfo: { name: 'switchboard', version: SERVER_VERSION } };
   });
 
   registerHandlers(connection, engine, logger);
+  registerPerformanceHandlers(connection, engine, monitor);
+  registerDetectionHandler(connection, logger);
   engine.onStatus(() => {
     const profiles = engine.listProfiles().map((profile) => engine.statusOf(profile.name));
     const inFlight = profiles.reduce((sum, status) => sum + status.inFlight, 0);
     void connection.sendNotification(statusNotification, { profiles, inFlight });
   });
-  connection.onShutdown(() => engine.close());
+  connection.onShutdown(() => {
+    monitor.stop();
+    return engine.close();
+  });
   connection.onExit(() => process.exit(0));
   connection.listen();
   return connection;
@@ -88,9 +107,22 @@ function registerHandlers(connection: Connection, engine: Engine, logger: Logger
     const controller = new AbortController();
     token.onCancellationRequested(() => controller.abort());
     try {
-      return { ok: true as const, models: await engine.listModels(params.profile, controller.signal) };
+      return { ok: true as const, models: await engine.listModels(params.profile, controller.signal, { refresh: params.refresh }) };
     } catch (error) {
       return { ok: false as const, error: toErrorData(error) };
+    }
+  });
+
+  connection.onRequest(resetCircuitRequest, (params) => {
+    try {
+      const profile = engine.getProfile(params.profile);
+      engine.circuits.reset(profile.name);
+      logger.info(`Circuit breaker of profile "${profile.name}" closed on request ("Retry now").`);
+      return { ok: true as const };
+    } catch (error) {
+      const data = toErrorData(error);
+      logger.warn(`Closing the circuit breaker of profile "${params.profile}" failed: ${data.code}: ${data.message}`);
+      return { ok: false as const, error: data };
     }
   });
 
@@ -98,6 +130,18 @@ function registerHandlers(connection: Connection, engine: Engine, logger: Logger
     profiles: engine.listProfiles(),
     keys: engine.listProfiles().filter((profile) => engine.hasKey(profile.name)).map((profile) => profile.name),
   }));
+
+  connection.onRequest(diagnoseRequest, async (params: DiagnoseParams, token) => {
+    const controller = new AbortController();
+    const cancel = token.onCancellationRequested(() => controller.abort());
+    try {
+      return { ok: true as const, report: await diagnose(engine, params, controller.signal, logger) };
+    } catch (error) {
+      return { ok: false as const, error: toErrorData(error) };
+    } finally {
+      cancel.dispose();
+    }
+  });
 
   connection.onRequest(chatRequest, async (params: ChatParams, token) => {
     if (!params || typeof params !== 'object' || !params.request) {
@@ -113,14 +157,55 @@ function registerHandlers(connection: Connection, engine: Engine, logger: Logger
   });
 }
 
+function registerPerformanceHandlers(connection: Connection, engine: Engine, monitor: ProcessMonitor): void {
+  connection.onRequest(metricsRequest, (params) => {
+    if (params?.collectGarbage) (globalThis as { gc?: () => void }).gc?.();
+    const snapshot = { ...engine.metrics(), process: monitor.snapshot() };
+    if (params?.resetEventLoopDelay) monitor.reset();
+    return snapshot;
+  });
+
+  connection.onRequest(warmUpRequest, async (params, token) => {
+    const controller = new AbortController();
+    token.onCancellationRequested(() => controller.abort());
+    try {
+      return await engine.warmUp(params.profile, controller.signal);
+    } catch (error) {
+      return { ok: false, code: toErrorData(error).code, durationMs: 0 };
+    }
+  });
+}
+
+/** Detection sends its few loopback requests through a network of its own, closed when it ends. */
+function registerDetectionHandler(connection: Connection, logger: Logger): void {
+  connection.onRequest(detectServersRequest, async (params, token) => {
+    const controller = new AbortController();
+    token.onCancellationRequested(() => controller.abort());
+    try {
+      return { ok: true as const, servers: await detectLocalServers({ ports: params?.ports, logger, signal: controller.signal }) };
+    } catch (error) {
+      return { ok: false as const, error: toErrorData(error) };
+    }
+  });
+}
+
+/** Runs the doctor on a configured profile with the key and network settings the engine holds. */
+async function diagnose(engine: Engine, params: DiagnoseParams, signal: AbortSignal, logger: Logger) {
+  const profile = engine.getProfile(params.profile);
+  const { apiKey, network } = engine.diagnosisInputs(profile.name);
+  const report = await runDoctor(profileInputOf(profile), { apiKey, network, skipCompletion: params.skipCompletion, remoteName: params.remoteName, signal, logger });
+  logger.info(`Connection doctor for profile "${profile.name}": ${report.ok ? 'no step failed' : `the ${report.failedStep} step failed`} (${report.durationMs} ms).`);
+  return report;
+}
+
 async function runChat(connection: Connection, engine: Engine, params: ChatParams, signal: AbortSignal): Promise<ChatResult> {
   const started = performance.now();
   const result: ChatResult = { totalMs: 0 };
+  const token = params.partialResultToken;
+  const progress = token === undefined ? undefined : new ProgressBatcher((events) => void connection.sendProgress(chatProgress, token, events));
   for await (const event of engine.chat(params.request, signal)) {
     result.firstEventMs ??= performance.now() - started;
-    if (params.partialResultToken !== undefined) {
-      void connection.sendProgress(chatProgress, params.partialResultToken, [event] as ChatEvent[]);
-    }
+    progress?.add(event);
     if (event.type === 'end') {
       result.finishReason = event.finishReason;
       result.usage = event.usage;
@@ -129,8 +214,52 @@ async function runChat(connection: Connection, engine: Engine, params: ChatParam
       result.error = event.error;
     }
   }
+  progress?.flush();
   result.totalMs = performance.now() - started;
   return result;
+}
+
+/**
+ * Sends the events that arrive within one turn of the event loop as one `$/progress` batch.
+ * A network read often carries several tokens, and a cache hit carries all of them, so this
+ * sends far fewer messages than one per event and delays none by more than that turn.
+ */
+class ProgressBatcher {
+  private pending: ChatEvent[] = [];
+  private scheduled: NodeJS.Immediate | undefined;
+
+  constructor(private readonly send: (events: ChatEvent[]) => void) {}
+
+  add(event: ChatEvent): void {
+    this.pending.push(event);
+    this.scheduled ??= setImmediate(() => this.flush());
+  }
+
+  /** Sends what is pending now; runChat calls it before returning, so the batch precedes the result. */
+  flush(): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.send(batch);
+  }
+}
+
+/**
+ * Persists the learned capabilities in `initializationOptions.storagePath` (the extension's
+ * global storage folder) and loads what earlier runs saved there. Without that option, as in
+ * most standalone editors, they are kept in memory only.
+ */
+async function restoreCapabilities(engine: Engine, file: CapabilityFile, initializationOptions: unknown, logger: Logger): Promise<void> {
+  const storagePath = (initializationOptions as { storagePath?: unknown } | null | undefined)?.storagePath;
+  if (typeof storagePath !== 'string' || storagePath === '') {
+    logger.debug('No storagePath in initializationOptions; learned model capabilities are kept in memory only.');
+    return;
+  }
+  file.useFolder(storagePath);
+  await engine.capabilities.restore();
+  logger.info(`Learned model capabilities: ${engine.capabilities.snapshot().entries.length} loaded from ${file.path}.`);
 }
 
 async function applyStandaloneConfiguration(engine: Engine, initializationOptions: unknown, logger: Logger): Promise<void> {

@@ -12,12 +12,14 @@ import { DEFAULT_ANSWER, DEFAULT_MODELS, randomHex } from './answer';
 import { azureRoutes } from './azure';
 import { caseScript, loadCases } from './cases';
 import { geminiRoutes } from './gemini';
+import { EMULATOR_IDENTITIES, IDENTITY_ROUTES, type EmulatorIdentity } from './identities';
 import { ollamaRoutes } from './ollama';
 import { openAiRoutes } from './openai';
 import { NDJSON_CONTENT_TYPE, pathNotFound, SSE_CONTENT_TYPE, type AnswerSettings, type Reply, type Route } from './reply';
 import { applyOverrides, resetSocket, ScriptQueue, scriptedReply, sendReply, sleep, transportOf, type Script } from './script';
 
 export type { Script } from './script';
+export type { EmulatorIdentity } from './identities';
 
 export interface EmulatorOptions {
   /** Address to listen on; default '127.0.0.1'. '::1' is allowed. */
@@ -34,6 +36,11 @@ export interface EmulatorOptions {
   answer?: string;
   /** Models every route lists and accepts. */
   models?: string[];
+  /**
+   * Which local server the emulator imitates through that server's identifying endpoints (see
+   * identities.ts). Without it, Ollama's native routes are served beside all the others.
+   */
+  identity?: EmulatorIdentity;
 }
 
 export interface RecordedRequest {
@@ -53,6 +60,14 @@ const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
 // the requests that carry Google credentials.
 const ROUTES: readonly Route[] = [...geminiRoutes, ...azureRoutes, ...openAiRoutes, ...ollamaRoutes];
 
+/** Ollama's native routes are left out for the other identities, which do not serve them. */
+function routesFor(identity: EmulatorIdentity | undefined): readonly Route[] {
+  if (identity === undefined || identity === 'ollama') {
+    return ROUTES;
+  }
+  return [...geminiRoutes, ...azureRoutes, ...IDENTITY_ROUTES[identity], ...openAiRoutes];
+}
+
 interface CloseWaiter {
   resolve(): void;
   reject(error: Error): void;
@@ -67,6 +82,9 @@ function validateOptions(options: EmulatorOptions): void {
   const speed = options.tokensPerSecond ?? 0;
   if (!Number.isFinite(speed) || speed < 0) {
     throw new RangeError(`Invalid emulator option tokensPerSecond: ${options.tokensPerSecond}. Use 0 (full speed) or a positive number.`);
+  }
+  if (options.identity !== undefined && !EMULATOR_IDENTITIES.includes(options.identity)) {
+    throw new RangeError(`Invalid emulator option identity: ${String(options.identity)}. Use one of ${EMULATOR_IDENTITIES.join(', ')}.`);
   }
 }
 
@@ -113,6 +131,7 @@ export class Emulator {
   readonly requests: RecordedRequest[] = [];
 
   private readonly scripts = new ScriptQueue();
+  private readonly routes: readonly Route[];
   private readonly sockets = new Set<Socket>();
   private readonly inFlight = new Set<AbortController>();
   private closeWaiters: CloseWaiter[] = [];
@@ -136,6 +155,7 @@ export class Emulator {
     const hostInUrl = host.includes(':') ? `[${host}]` : host;
     this.url = `${options.tls ? 'https' : 'http'}://${hostInUrl}:${port}`;
     this.port = port;
+    this.routes = routesFor(options.identity);
     // 'connection' carries the TCP socket for HTTPS too, so handshakes that fail are counted and stopped as well.
     server.on('connection', (socket: Socket) => this.track(socket));
     server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => void this.serve(request, response));
@@ -162,6 +182,14 @@ export class Emulator {
 
   openConnections(): number {
     return this.sockets.size;
+  }
+
+  /**
+   * Closes every keep-alive connection that carries no request right now, as a server does
+   * when its idle timeout ends. Clients learn of it only when they next read the socket.
+   */
+  closeIdleConnections(): void {
+    this.server.closeIdleConnections();
   }
 
   /**
@@ -277,7 +305,7 @@ export class Emulator {
       apiKey: this.options.apiKey,
     };
 
-    for (const route of ROUTES) {
+    for (const route of this.routes) {
       const match = route.method === method ? route.pattern.exec(url.pathname) : null;
       if (!match) {
         continue;

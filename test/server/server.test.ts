@@ -97,6 +97,8 @@ describe('language server over stdio', function () {
   });
 
   it('streams events as progress before the result', async () => {
+    // The server sends the events of one turn of its event loop as one batch, so the tokens are spaced out.
+    emulator.script({ delayBetweenChunksMs: 5 });
     const { result, events, arrivals } = await chatWithProgress(server, 'chat-1');
     const text = events.map((event) => (event.type === 'text' ? event.text : '')).join('');
     assert.equal(text, DEFAULT_ANSWER);

@@ -61,7 +61,7 @@ describe('extension answers', () => {
 
   describe('fix buttons', () => {
     it('turns actions into buttons and adds Show Logs', () => {
-      assert.deepEqual(fixButtonsFor(error(), false).map((button) => button.title), ['Set API Key', 'Show Logs']);
+      assert.deepEqual(fixButtonsFor(error(), false).map((button) => button.title), ['Set API Key', 'Open Docs', 'Show Logs']);
     });
 
     it('offers Retry only when the action can be rerun', () => {

@@ -40,7 +40,7 @@ describe('status view', () => {
 
     it('shows a rate limit over a running request until its time passes', () => {
       const limited = engine({ state: 'rate_limited', inFlight: 1, retryAt: NOW + 5000 });
-      assert.deepEqual(deriveStatus(inputs({ engine: limited }), NOW), { kind: 'rateLimited', retryAt: NOW + 5000 });
+      assert.deepEqual(deriveStatus(inputs({ engine: limited }), NOW), { kind: 'rateLimited', retryAt: NOW + 5000, retryScheduled: false });
       assert.equal(deriveStatus(inputs({ engine: limited }), NOW + 6000).kind, 'busy');
     });
 
@@ -78,12 +78,12 @@ describe('status view', () => {
     });
 
     it('uses the warning colour for rate limits and degraded service', () => {
-      assert.equal(render({ kind: 'rateLimited', retryAt: NOW + 1000 }).backgroundColor, 'statusBarItem.warningBackground');
+      assert.equal(render({ kind: 'rateLimited', retryAt: NOW + 1000, retryScheduled: false }).backgroundColor, 'statusBarItem.warningBackground');
       assert.equal(render({ kind: 'degraded' }).backgroundColor, 'statusBarItem.warningBackground');
     });
 
     it('counts down a rate limit', () => {
-      assert.equal(render({ kind: 'rateLimited', retryAt: NOW + 41_200 }).text, '$(watch) gpt-4o-mini Rate limited 42 s');
+      assert.equal(render({ kind: 'rateLimited', retryAt: NOW + 41_200, retryScheduled: false }).text, '$(watch) gpt-4o-mini Rate limited 42 s');
     });
 
     it('labels an auth error', () => {

@@ -4,15 +4,19 @@
  * settings, and Switchboard's own first-byte and idle timers.
  */
 
-import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
-import { Agent, buildConnector, EnvHttpProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
+import { createSecureContext } from 'node:tls';
+
+import { Agent, buildConnector, fetch as undiciFetch, Pool, ProxyAgent, type Dispatcher } from 'undici';
 
 import { SwitchboardError } from '../errors';
 import { redactUrl } from '../redact';
 import type { Logger } from '../types';
+import { lookupWithLocalhost } from './localhost';
 import { isLoopbackHost, resolveNetworkOptions, type NetworkOptions } from './options';
-import { findSwitchboardError } from './transport-errors';
+import { decideProxy, describeProxyDecision, type ProxyEnvironment } from './proxy';
+import { classifyProxyFailure, findSwitchboardError } from './transport-errors';
+import { loadTrustSources } from './trust';
+import { buildVerifiedConnector } from './verified-connector';
 
 /** Redirects followed within one origin; a redirect to another origin is refused so keys stay put. */
 const MAX_REDIRECTS = 3;
@@ -27,10 +31,14 @@ export class Network {
   /** New connections opened so far; a failed request that opened none ran on a pooled socket. */
   private connectionsOpened = 0;
 
-  constructor(options: Partial<NetworkOptions> = {}, logger: Logger) {
+  private readonly env: ProxyEnvironment;
+
+  /** `env` supplies the proxy variables and NODE_EXTRA_CA_CERTS; tests pass their own. */
+  constructor(options: Partial<NetworkOptions> = {}, logger: Logger, env: ProxyEnvironment = process.env) {
     this.options = resolveNetworkOptions(options);
     this.logger = logger;
-    this.dispatcher = createDispatcher(this.options, logger, () => this.connectionsOpened++);
+    this.env = env;
+    this.dispatcher = createDispatcher({ options: this.options, env, logger, onConnect: () => this.connectionsOpened++ });
   }
 
   /** A `fetch` for SDKs: same signature as the standard one, routed through this layer. */
@@ -66,7 +74,7 @@ export class Network {
       response = await this.fetchWithStaleSocketRetry(url, init, controller.signal);
     } catch (error) {
       outer?.removeEventListener('abort', forwardAbort);
-      throw findSwitchboardError(controller.signal.reason) ?? error;
+      throw findSwitchboardError(controller.signal.reason) ?? this.classifyProxyError(error, url) ?? error;
     } finally {
       clearTimeout(firstByteTimer);
     }
@@ -77,6 +85,12 @@ export class Network {
       return this.followRedirect(url, response, init, redirects);
     }
     return this.watchBody(response, controller, () => outer?.removeEventListener('abort', forwardAbort));
+  }
+
+  /** Names the proxy in failures that happened between this machine and the proxy. */
+  private classifyProxyError(error: unknown, url: URL): SwitchboardError | undefined {
+    const decision = decideProxy(url, this.options, this.env);
+    return decision.proxyUrl ? classifyProxyFailure(error, decision, url) : undefined;
   }
 
   private async fetchWithStaleSocketRetry(url: URL, init: RequestInit, signal: AbortSignal): Promise<Response> {
@@ -150,6 +164,13 @@ export class Network {
       cancel: async (reason) => {
         clear();
         release();
+        // A consumer that stops before the end (the OpenAI adapter stops at `data: [DONE]`)
+        // leaves the end of the body unread. Over TLS it often comes in a later record, and
+        // cancelling would make undici close the connection, so the short rest is read instead.
+        if (!controller.signal.aborted) {
+          void drainRest(reader, controller, reason);
+          return;
+        }
         await reader.cancel(reason).catch(() => undefined);
         controller.abort(reason);
       },
@@ -160,11 +181,24 @@ export class Network {
   }
 }
 
-function createDispatcher(options: NetworkOptions, logger: Logger, onConnect: () => void): Dispatcher {
-  const ca = [...rootCertificates, ...readExtraCaCertificates(logger), ...options.extraCaCertificates];
+interface DispatcherSettings {
+  options: NetworkOptions;
+  env: ProxyEnvironment;
+  logger: Logger;
+  onConnect: () => void;
+}
+
+/**
+ * Builds one Agent whose per-origin dispatcher is either a direct connection pool or a
+ * ProxyAgent, as `decideProxy` decides for that origin.
+ */
+function createDispatcher({ options, env, logger, onConnect }: DispatcherSettings): Dispatcher {
+  const ca = loadTrustSources(options, env, logger).flatMap((source) => source.certificates);
   if (!options.strictSsl) logger.warn('TLS certificate checks are off (http.proxyStrictSSL is false); any server certificate is accepted.');
-  const tls = { ca, rejectUnauthorized: options.strictSsl };
-  const connect = { ...tls, timeout: options.connectTimeoutMs, autoSelectFamily: true, autoSelectFamilyAttemptTimeout: 250 };
+  // One secure context for every connection: given a `ca` list instead, Node parses all of its
+  // certificates again for each TLS connection, about 18 ms with Node's root certificates.
+  const tls = { secureContext: createSecureContext({ ca }), rejectUnauthorized: options.strictSsl };
+  const connect = { ...tls, timeout: options.connectTimeoutMs, autoSelectFamily: true, autoSelectFamilyAttemptTimeout: 250, lookup: lookupWithLocalhost };
   const poolOptions = {
     connections: options.maxConnectionsPerOrigin,
     keepAliveTimeout: options.keepAliveMs,
@@ -173,36 +207,50 @@ function createDispatcher(options: NetworkOptions, logger: Logger, onConnect: ()
     headersTimeout: 0,
     bodyTimeout: 0,
   };
-  const proxy = options.proxy || process.env.HTTPS_PROXY || process.env.https_proxy || process.env.HTTP_PROXY || process.env.http_proxy;
-  if (!proxy) {
-    const connector = buildConnector(connect);
-    const countingConnector: buildConnector.connector = (connectOptions, callback) => {
-      onConnect();
-      return connector(connectOptions, callback);
-    };
-    return new Agent({ ...poolOptions, connect: countingConnector });
-  }
-  logger.info(`Using proxy ${redactUrl(proxy)}.`);
-  return new EnvHttpProxyAgent({
-    ...poolOptions,
-    connect,
-    httpProxy: options.proxy || process.env.HTTP_PROXY || process.env.http_proxy || proxy,
-    httpsProxy: options.proxy || proxy,
-    noProxy: options.noProxy ?? process.env.NO_PROXY ?? process.env.no_proxy ?? '',
-    requestTls: tls,
-    proxyTls: tls,
-  } as ConstructorParameters<typeof EnvHttpProxyAgent>[0]);
+  // With strict checks the connector verifies certificates itself, so errors can name the issuer.
+  const connector = options.strictSsl ? buildVerifiedConnector(connect) : buildConnector(connect);
+  const countingConnector: buildConnector.connector = (connectOptions, callback) => {
+    onConnect();
+    return connector(connectOptions, callback);
+  };
+  const routesLogged = new Set<string>();
+
+  const factory = (origin: string | URL, agentOptions: object): Dispatcher => {
+    const decision = decideProxy(new URL(String(origin)), options, env);
+    const key = String(origin);
+    if (!routesLogged.has(key)) {
+      routesLogged.add(key);
+      logger.info(`Requests to ${new URL(key).host} go ${describeProxyDecision(decision)}.`);
+    }
+    if (!decision.proxyUrl) return new Pool(origin, agentOptions);
+    // NOTE: connections opened through a proxy are not counted, so a reset on the first request
+    // of a new tunnel is retried once as if it were a stale pooled socket.
+    return new ProxyAgent({ ...poolOptions, uri: decision.proxyUrl, requestTls: connect, proxyTls: connect });
+  };
+  return new Agent({ ...poolOptions, connect: countingConnector, factory });
 }
 
-/** Reads NODE_EXTRA_CA_CERTS, which Node applies only to its default context and not to an explicit `ca` list. */
-function readExtraCaCertificates(logger: Logger): string[] {
-  const file = process.env.NODE_EXTRA_CA_CERTS;
-  if (!file) return [];
+/** Limits for reading the rest of a body its consumer cancelled. Past them, the connection is closed. */
+const DRAIN_LIMIT_BYTES = 16 * 1024;
+const DRAIN_LIMIT_MS = 1000;
+
+/** Reads the rest of a cancelled body in the background, so undici can return its connection to the pool. */
+async function drainRest(reader: ReadableStreamDefaultReader<Uint8Array>, controller: AbortController, reason: unknown): Promise<void> {
+  const timer = setTimeout(() => controller.abort(reason), DRAIN_LIMIT_MS);
+  let bytes = 0;
   try {
-    return [readFileSync(file, 'utf8')];
-  } catch (error) {
-    logger.warn(`NODE_EXTRA_CA_CERTS names ${file}, which could not be read: ${(error as Error).message}`);
-    return [];
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      bytes += value.byteLength;
+      if (bytes > DRAIN_LIMIT_BYTES) break;
+    }
+    await reader.cancel(reason).catch(() => undefined);
+    controller.abort(reason);
+  } catch {
+    // The read failed or the time limit aborted it, and in both cases undici closes the connection.
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -22,6 +22,11 @@ export interface NetworkOptions {
   noProxy?: string;
   /** PEM text of certificate authorities to trust besides Node's bundled list. */
   extraCaCertificates: string[];
+  /**
+   * Paths of PEM files with more certificate authorities to trust, for the command line and
+   * the standalone server. The extension reads its setting's files itself and sends the text.
+   */
+  caCertificateFiles: string[];
   /** False accepts any server certificate, as VS Code's `http.proxyStrictSSL: false` does. */
   strictSsl: boolean;
   /** Maximum open connections to one origin. */
@@ -37,6 +42,7 @@ export const DEFAULT_NETWORK_OPTIONS: NetworkOptions = {
   idleTimeoutMs: 60_000,
   deadlineMs: 600_000,
   extraCaCertificates: [],
+  caCertificateFiles: [],
   strictSsl: true,
   maxConnectionsPerOrigin: 32,
   keepAliveMs: 60_000,
@@ -60,6 +66,14 @@ export function resolveNetworkOptions(input: Partial<NetworkOptions> = {}): Netw
   }
   if (!Number.isInteger(options.maxConnectionsPerOrigin) || options.maxConnectionsPerOrigin < 1 || options.maxConnectionsPerOrigin > 1024) {
     throw new SwitchboardError('config.invalid', `maxConnectionsPerOrigin is ${JSON.stringify(options.maxConnectionsPerOrigin)}; it must be a whole number from 1 to 1024.`);
+  }
+  for (const field of ['extraCaCertificates', 'caCertificateFiles'] as const) {
+    const value = options[field];
+    if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) {
+      throw new SwitchboardError('config.invalid', `${field} must be a list of strings.`, {
+        fix: [field === 'caCertificateFiles' ? 'List absolute paths of PEM files, such as ["/etc/ssl/company-ca.pem"].' : 'List the PEM text of each certificate.'],
+      });
+    }
   }
   if (options.proxy !== undefined && options.proxy !== '') checkProxyUrl(options.proxy);
   return options;

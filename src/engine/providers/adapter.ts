@@ -1,5 +1,6 @@
 /** The contract every provider adapter implements; adapters depend on this file and engine utilities only. */
 
+import type { LearnedCapabilities } from '../capability-memory';
 import type { SwitchboardError } from '../errors';
 import type { Profile } from '../profiles';
 import type { ChatEvent, ChatMessage, Logger, ModelInfo } from '../types';
@@ -13,6 +14,8 @@ export interface AdapterRequest {
   stop?: string[];
   /** False asks for one complete answer instead of a stream; events are the same. */
   stream: boolean;
+  /** Capabilities that earlier rejections taught about this model on this server, which request builders follow. */
+  capabilities?: LearnedCapabilities;
 }
 
 export interface AdapterContext {

@@ -15,12 +15,26 @@ export function parseRetryAfter(headers: Headers | undefined, now = Date.now()):
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** Reads "try again in 3.89s", "try again in 174ms" or "retry after 33 seconds" from a message. */
+/**
+ * Reads "try again in 3.89s", "try again in 174ms", "try again in 7m12s" (OpenAI's per-day
+ * limits) or "retry after 33 seconds" (Azure) from a message, in milliseconds.
+ */
 export function parseRetryHint(message: string): number | undefined {
-  const match = /(?:try again|retry) (?:in|after) (\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|sec|seconds?)\b/i.exec(message);
+  const match = /(?:try again|retry) (?:in|after) ((?:\d+(?:\.\d+)?\s*(?:milliseconds?|ms|hours?|h|minutes?|min|m|seconds?|sec|s)(?![a-z])\s*)+)/i.exec(message);
   if (!match) return undefined;
-  const amount = Number(match[1]);
-  return Math.round(/^m/i.test(match[2]!) ? amount : amount * 1000);
+  let total = 0;
+  for (const part of match[1]!.matchAll(/(\d+(?:\.\d+)?)\s*([a-z]+)/gi)) total += Number(part[1]) * UNIT_MS[unitOf(part[2]!)];
+  return Math.round(total);
+}
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+
+function unitOf(unit: string): keyof typeof UNIT_MS {
+  const lower = unit.toLowerCase();
+  if (lower === 'ms' || lower.startsWith('milli')) return 'ms';
+  if (lower === 'h' || lower.startsWith('hour')) return 'h';
+  if (lower === 'm' || lower.startsWith('min')) return 'm';
+  return 's';
 }
 
 /** Parses a protobuf duration string such as "26s" or "2.463586755s" into milliseconds. */

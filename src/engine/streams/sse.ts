@@ -31,15 +31,16 @@ export async function* parseSse(body: AsyncIterable<Uint8Array>, onComment?: (te
   for await (const chunk of body) {
     bytes += chunk.byteLength;
     buffer += decoder.decode(chunk, { stream: true });
-    const { lines, rest } = splitLines(buffer);
-    buffer = rest;
-    for (const line of lines) {
+    // Lines are taken one at a time, so the first event of a large read is yielded before the rest is split.
+    const lines = new LineReader(buffer);
+    for (let line = lines.next(); line !== undefined; line = lines.next()) {
       const event = applyLine(pending, line, onComment);
       if (event) {
         yield event;
         pending = newPending();
       }
     }
+    buffer = lines.rest();
   }
 
   buffer += decoder.decode();
@@ -76,20 +77,38 @@ function newPending(): PendingEvent {
   return { event: 'message', data: [], hasData: false };
 }
 
-/** Splits decoded text into complete lines and the unfinished rest. */
-function splitLines(text: string): { lines: string[]; rest: string } {
-  const lines: string[] = [];
-  let start = 0;
-  for (let index = 0; index < text.length; index++) {
-    const char = text.charCodeAt(index);
-    if (char !== 10 && char !== 13) continue;
-    // A CR at the very end may be the first half of CRLF; wait for the next read.
-    if (char === 13 && index === text.length - 1) break;
-    lines.push(text.slice(start, index));
-    if (char === 13 && text.charCodeAt(index + 1) === 10) index++;
-    start = index + 1;
+/** Reads complete lines from decoded text; `rest` is the unfinished end. */
+class LineReader {
+  private start = 0;
+  /** Streams almost never use CR, so text without one is split with indexOf alone. */
+  private readonly hasCarriageReturn: boolean;
+
+  constructor(private readonly text: string) {
+    this.hasCarriageReturn = text.includes('\r');
   }
-  return { lines, rest: text.slice(start) };
+
+  next(): string | undefined {
+    const { text, start } = this;
+    if (!this.hasCarriageReturn) {
+      const end = text.indexOf('\n', start);
+      if (end === -1) return undefined;
+      this.start = end + 1;
+      return text.slice(start, end);
+    }
+    for (let index = start; index < text.length; index++) {
+      const char = text.charCodeAt(index);
+      if (char !== 10 && char !== 13) continue;
+      // A CR at the very end may be the first half of CRLF; wait for the next read.
+      if (char === 13 && index === text.length - 1) return undefined;
+      this.start = char === 13 && text.charCodeAt(index + 1) === 10 ? index + 2 : index + 1;
+      return text.slice(start, index);
+    }
+    return undefined;
+  }
+
+  rest(): string {
+    return this.text.slice(this.start);
+  }
 }
 
 /** Applies one line to the pending event; returns the event when the line completes it. */

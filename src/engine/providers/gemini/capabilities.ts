@@ -44,6 +44,7 @@ export function acceptsThoughtSummaries(model: string, apiVersion: string): bool
   const id = model.replace(/^models\//, '').toLowerCase();
   if (/lite|image|tts|audio|live|embedding/.test(id)) return false;
   // NOTE: this is a pattern over model names, so a new model family needs an entry here. A model
-  // that rejects the field anyway gets the request once more without it (GeminiAdapter.open).
+  // that rejects the field anyway gets the request once more without it, and the engine
+  // remembers that per server and model (corrective-retry.ts).
   return /^gemini-(2\.5-(pro|flash)|3(\.\d+)?-)/.test(id);
 }

@@ -3,7 +3,7 @@
  * arrives inside a 200 response, becomes a SwitchboardError here.
  */
 
-import { isSwitchboardError, SwitchboardError, type SwitchboardErrorOptions } from '../../errors';
+import { isSwitchboardError, SwitchboardError, type Correction, type SwitchboardErrorOptions } from '../../errors';
 import { classifyTransportError } from '../../network/transport-errors';
 import { redactText } from '../../redact';
 
@@ -27,6 +27,8 @@ export interface CallFacts {
   streamed?: boolean;
   /** True once a 2xx response arrived, so that a later connection failure cut the response off. */
   bodyStarted?: boolean;
+  /** Whether the request asked for thought summaries (`thinkingConfig.includeThoughts`). */
+  thoughtSummaries?: boolean;
 }
 
 /** Google's error body, `{"error":{"code","message","status","details"}}`, with the HTTP status. */
@@ -70,10 +72,13 @@ function mapHttpError(error: GoogleError, facts: CallFacts): SwitchboardError {
   return rule ? rule.build(error, facts) : unexpectedStatusError(error, facts);
 }
 
-/** Checks whether a 400 rejects `thinkingConfig`, as models without thinking (or with it off) do. */
-export function rejectsThinkingConfig(error: unknown): boolean {
-  if (!isApiError(error) || error.status !== 400) return false;
-  return /thinking|include_?thoughts/i.test(error.message);
+/**
+ * Checks whether a 400 rejects `thinkingConfig`, as models without thinking reject it ("Thinking
+ * is not enabled for models/…") and models with thinking off by default do ("include_thoughts
+ * is only enabled when thinking is enabled").
+ */
+function rejectsThinkingConfig(error: GoogleError): boolean {
+  return error.status === 400 && /thinking|include_?thoughts/i.test(error.message);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -88,6 +93,7 @@ const HTTP_RULES: HttpRule[] = [
   { applies: (error) => error.status === 404, build: wrongEndpointError },
   { applies: (error) => error.status === 400 && unknownField(error) !== undefined, build: apiVersionError },
   { applies: isRegionError, build: regionError },
+  { applies: rejectsThinkingConfig, build: thoughtsRejectedError },
   { applies: (error) => error.status === 400 && /token count.*exceeds|exceeds the maximum number of tokens/i.test(error.message), build: contextTooLongError },
   { applies: (error) => error.status >= 400 && error.status < 500, build: invalidRequestError },
   { applies: (error) => error.status === 503, build: overloadedError },
@@ -150,6 +156,14 @@ function rateLimitError(error: GoogleError, facts: CallFacts): SwitchboardError 
 
 function modelNotFoundError(error: GoogleError, facts: CallFacts): SwitchboardError {
   const model = /models\/([^\s,]+) is not found/.exec(error.message)?.[1] ?? facts.model;
+  // Gemini returns 404 for retired models, with a message such as "Gemini 1.0 Pro Vision has been deprecated
+  // on July 12, 2024. Consider switching to different model, for example gemini-1.5-flash."
+  if (/deprecated|retired|discontinued|no longer (available|supported)/i.test(error.message)) {
+    return new SwitchboardError('model.not_found', `Gemini retired the model "${facts.model}": ${quote(error.message)}`, {
+      ...httpOptions(error, facts),
+      fix: ['Choose a current model from the list the provider returns.'],
+    });
+  }
   return new SwitchboardError('model.not_found', `Gemini has no model "${model}" on API version ${facts.apiVersion}, or the model does not support generateContent.`, {
     ...httpOptions(error, facts),
     fix: [
@@ -174,7 +188,23 @@ function apiVersionError(error: GoogleError, facts: CallFacts): SwitchboardError
     : `Set the profile's apiVersion to "v1beta", which accepts "${field}".`;
   return new SwitchboardError('request.api_version', `Gemini API version ${facts.apiVersion} rejected the request field "${field}" as unknown.`, {
     ...httpOptions(error, facts),
+    correction: correctionForUnknownField(field, facts),
     fix: [fix],
+  });
+}
+
+/** Returns the correction for an unknown field that Switchboard can do without: system text moves into the first turn, and thought summaries are left out. */
+function correctionForUnknownField(field: string, facts: CallFacts): Correction | undefined {
+  if (/^system_?instruction$/i.test(field)) return { kind: 'foldSystemMessages' };
+  if (/thinking_?config|include_?thoughts/i.test(field) && facts.thoughtSummaries) return { kind: 'omitThoughtSummaries' };
+  return undefined;
+}
+
+function thoughtsRejectedError(error: GoogleError, facts: CallFacts): SwitchboardError {
+  return new SwitchboardError('request.unsupported_parameter', `${facts.model} rejected the request for thought summaries (thinkingConfig): ${quote(error.message)}`, {
+    ...httpOptions(error, facts),
+    correction: facts.thoughtSummaries ? { kind: 'omitThoughtSummaries' } : undefined,
+    fix: ['Choose a model that thinks, such as a Gemini 2.5 Pro or Flash model, or lower the thinking settings the message names.'],
   });
 }
 
@@ -220,7 +250,9 @@ function serverError(error: GoogleError, facts: CallFacts): SwitchboardError {
     ...httpOptions(error, facts),
     retryable: true,
     retryAfterMs: retryDelayOf(error) ?? facts.retryAfterMs,
-    fix: timedOut ? ['Retry, and send a shorter prompt if it keeps timing out.'] : ['Retry, or try again later if it keeps failing.'],
+    fix: timedOut
+      ? ['Retry, and send a shorter prompt if it keeps timing out.']
+      : ['Retry, or try again later if it keeps failing.', 'A very long prompt can also cause this error: send less text if it keeps failing.'],
   });
 }
 

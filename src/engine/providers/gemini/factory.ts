@@ -12,7 +12,7 @@ import type { Profile } from '../../profiles';
 import type { ChatEvent, ModelInfo } from '../../types';
 import type { Adapter, AdapterContext, AdapterRequest } from '../adapter';
 import { acceptsThoughtSummaries, apiVersionOf } from './capabilities';
-import { mapGeminiError, rejectsThinkingConfig, type CallFacts } from './errors';
+import { mapGeminiError, type CallFacts } from './errors';
 import { toGeminiRequest } from './request';
 import { translateAnswer } from './stream';
 
@@ -28,8 +28,6 @@ export function createGeminiAdapter(profile: Profile): Adapter {
 
 class GeminiAdapter implements Adapter {
   private client?: { apiKey: string; sdk: GoogleGenAI };
-  /** Models that rejected `thinkingConfig`, which later requests to them leave out. */
-  private readonly thoughtsRejected = new Set<string>();
 
   constructor(private readonly profile: Profile) {}
 
@@ -76,18 +74,13 @@ class GeminiAdapter implements Adapter {
 
   /**
    * Sends the request, with thought summaries where the model accepts them. A model that
-   * rejects them anyway (400 about thinking) gets the request once more without them.
+   * rejects them anyway gets `request.unsupported_parameter` with a correction, and the engine
+   * sends the request once more without them and remembers that (corrective-retry.ts).
    */
   private async open(request: AdapterRequest, context: AdapterContext, facts: CallFacts, signal: AbortSignal): Promise<Iterable<GenerateContentResponse> | AsyncIterable<GenerateContentResponse>> {
-    const thoughts = acceptsThoughtSummaries(request.model, facts.apiVersion) && !this.thoughtsRejected.has(request.model);
-    try {
-      return await this.send(request, context, facts, signal, thoughts);
-    } catch (error) {
-      if (!thoughts || !rejectsThinkingConfig(error)) throw error;
-      this.thoughtsRejected.add(request.model);
-      context.logger.debug(`[${context.requestId}] ${request.model} rejected thought summaries, so the request is sent again without them.`);
-      return await this.send(request, context, facts, signal, false);
-    }
+    const thoughts = acceptsThoughtSummaries(request.model, facts.apiVersion) && !request.capabilities?.omitThoughtSummaries;
+    facts.thoughtSummaries = thoughts;
+    return await this.send(request, context, facts, signal, thoughts);
   }
 
   private async send(

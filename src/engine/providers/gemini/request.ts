@@ -15,7 +15,8 @@ export interface RequestOptions {
 /**
  * Builds the model, contents and generation settings of a request. System messages become
  * `systemInstruction` where the API version accepts that field, and are folded into the first
- * user turn where it does not (v1).
+ * user turn where it does not (v1) or where a server rejected the field before
+ * (`request.capabilities.foldSystemMessages`).
  */
 export function toGeminiRequest(request: AdapterRequest, options: RequestOptions): GenerateContentParameters {
   const systemText = joinSystemMessages(request.messages);
@@ -24,7 +25,8 @@ export function toGeminiRequest(request: AdapterRequest, options: RequestOptions
 
   if (systemText !== undefined) {
     // A request of system messages only still needs one turn in `contents`.
-    if (capabilitiesOf(options.apiVersion).systemInstruction && contents.length > 0) {
+    const systemInstruction = capabilitiesOf(options.apiVersion).systemInstruction && !request.capabilities?.foldSystemMessages;
+    if (systemInstruction && contents.length > 0) {
       config.systemInstruction = { parts: [{ text: systemText }] };
     } else {
       contents = foldIntoFirstUserTurn(contents, systemText);

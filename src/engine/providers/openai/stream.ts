@@ -106,6 +106,15 @@ function* finish(state: StreamState): Generator<ChatEvent> {
   if (state.finishReason === 'error') {
     throw new SwitchboardError('server.error', 'The server ended the answer with finish reason "error".', { fix: ['Retry the request.'] });
   }
+  if (state.finishReason === 'length' && state.textLength === 0) {
+    // Reasoning models spend max_completion_tokens on reasoning first; an empty answer at the
+    // limit is a failure to report, not a successful empty answer.
+    const reasoning = state.usage?.reasoningTokens === undefined ? '' : ` (${state.usage.reasoningTokens} tokens of it on reasoning)`;
+    throw new SwitchboardError('output.empty', `The model reached its output limit${reasoning} before writing any text (finish reason "length").`, {
+      providerCode: 'length',
+      fix: ['Raise the max output tokens setting, or lower the reasoning effort, so that tokens are left for the answer.'],
+    });
+  }
   if (state.finishReason === 'content_filter' && state.textLength === 0) {
     throw new SwitchboardError('content.blocked', 'The provider\'s content filter blocked the answer; no text was produced.', {
       fix: ['Rephrase the request.'],
