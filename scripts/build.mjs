@@ -1,6 +1,7 @@
 // Builds the bundles: dist/extension.js (the VS Code client, `vscode` left external),
 // dist/language-client.js (vscode-languageclient, loaded by the client on first need),
-// dist/server.js (the language server) and dist/cli.js (the command line).
+// dist/server.js (the language server), dist/cli.js (the command line) and
+// media/feedback/feedback.js (the feedback form's page script).
 // Usage: node scripts/build.mjs [--watch] [--dev]   (--dev keeps bundles unminified with source maps)
 import { readFileSync } from 'node:fs';
 import * as esbuild from 'esbuild';
@@ -30,6 +31,9 @@ const entries = [
   { entryPoints: ['src/extension/language-client.ts'], outfile: 'dist/language-client.js', external: ['vscode'] },
   { entryPoints: ['src/server/main.ts'], outfile: 'dist/server.js' },
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  // The feedback form's page script, which the webview loads only when the form opens.
+  // VS Code 1.100's webviews run in Electron 34, which is Chromium 132.
+  { entryPoints: ['src/webview/feedback-page.ts'], outfile: 'media/feedback/feedback.js', platform: 'browser', format: 'iife', target: 'chrome132' },
 ];
 
 const contexts = await Promise.all(entries.map((entry) => esbuild.context({ ...common, ...entry })));

@@ -6,7 +6,8 @@
 
 import * as vscode from 'vscode';
 
-import type { ChatEvent } from '../engine/types';
+import { createRequestId } from '../engine/request-id';
+import type { ChatEvent, ChatMessage } from '../engine/types';
 import { applyEvents, createAnswerState, renderAnswerMarkdown, type AnswerOutcome, type AnswerState } from './answer-markdown';
 
 export const ANSWER_SCHEME = 'switchboard-answer';
@@ -17,8 +18,16 @@ const UPDATE_INTERVAL_MS = 50;
 /** Answers kept in memory; the oldest closed ones are dropped past this. */
 const MAX_ANSWERS = 50;
 
+/** What a rating of the answer links to: its local id and the messages that were sent. */
+export interface AnswerMetadata {
+  /** Six hex characters, created when the document opens, the same way as the engine's request ids. */
+  id: string;
+  messages: readonly ChatMessage[];
+}
+
 export class AnswerDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly answers = new Map<string, AnswerState>();
+  private readonly metadata = new Map<string, AnswerMetadata>();
   private readonly pending = new Map<string, NodeJS.Timeout>();
   private readonly changeEmitter = new vscode.EventEmitter<vscode.Uri>();
   private counter = 0;
@@ -27,14 +36,15 @@ export class AnswerDocuments implements vscode.TextDocumentContentProvider, vsco
 
   provideTextDocumentContent(uri: vscode.Uri): string {
     const state = this.answers.get(uri.toString());
-    return state ? renderAnswerMarkdown(state) : '_This answer is no longer available._\n';
+    return state ? renderAnswerMarkdown(state) : `_${vscode.l10n.t('This answer is no longer available.')}_\n`;
   }
 
   /** Creates an answer document and shows it beside the active editor without taking focus. */
-  async open(title: string, profile: string, model: string): Promise<AnswerHandle> {
+  async open(title: string, profile: string, model: string, messages: readonly ChatMessage[] = []): Promise<AnswerHandle> {
     this.counter += 1;
     const uri = vscode.Uri.from({ scheme: ANSWER_SCHEME, path: `/${title} ${this.counter}.md` });
     this.answers.set(uri.toString(), createAnswerState(title, profile, model, Date.now()));
+    this.metadata.set(uri.toString(), { id: createRequestId(), messages });
     this.dropOldAnswers();
     const document = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true, preview: false });
@@ -63,11 +73,25 @@ export class AnswerDocuments implements vscode.TextDocumentContentProvider, vsco
     return this.answers.get(uri.toString());
   }
 
+  metadataOf(uri: vscode.Uri): AnswerMetadata | undefined {
+    return this.metadata.get(uri.toString());
+  }
+
+  /** Returns the URI of the answer with this local id, while it is kept in memory. */
+  findById(id: string): vscode.Uri | undefined {
+    for (const [key, metadata] of this.metadata) {
+      if (metadata.id === id) return vscode.Uri.parse(key, true);
+    }
+    return undefined;
+  }
+
   private dropOldAnswers(): void {
     const open = new Set(vscode.workspace.textDocuments.map((document) => document.uri.toString()));
     for (const key of this.answers.keys()) {
       if (this.answers.size <= MAX_ANSWERS) break;
-      if (!open.has(key)) this.answers.delete(key);
+      if (open.has(key)) continue;
+      this.answers.delete(key);
+      this.metadata.delete(key);
     }
   }
 

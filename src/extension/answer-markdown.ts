@@ -6,6 +6,7 @@
 
 import type { ErrorData } from '../engine/errors';
 import type { ChatEvent, FinishReason, Usage } from '../engine/types';
+import { l10n } from './l10n';
 import { formatDuration } from './status-view';
 
 export type AnswerOutcome =
@@ -48,7 +49,7 @@ export function applyEvents(state: AnswerState, events: readonly ChatEvent[], no
         state.reasoning += event.text;
         break;
       case 'retry':
-        state.retry = `Retrying after ${event.code} in ${formatDuration(event.delayMs)} (attempt ${event.attempt}).`;
+        state.retry = l10n.t('Retrying after {0} in {1} (attempt {2}).', event.code, formatDuration(event.delayMs), event.attempt);
         break;
       case 'error':
         state.outcome = event.error.code === 'cancelled' ? { kind: 'cancelled' } : { kind: 'failed', error: event.error };
@@ -68,15 +69,19 @@ export function renderAnswerMarkdown(state: AnswerState): string {
 }
 
 function renderHeader(state: AnswerState): string {
-  const parts = [`Profile: **${inline(state.profile)}**`, `Model: \`${state.model.replace(/`/g, '')}\``, `Started: ${new Date(state.startedAt).toLocaleTimeString()}`];
-  if (state.firstEventMs !== undefined) parts.push(`First token: ${formatMilliseconds(state.firstEventMs)}`);
-  if (state.totalMs !== undefined) parts.push(`Total: ${formatMilliseconds(state.totalMs)}`);
+  const parts = [
+    l10n.t('Profile: **{0}**', inline(state.profile)),
+    l10n.t('Model: `{0}`', state.model.replace(/`/g, '')),
+    l10n.t('Started: {0}', new Date(state.startedAt).toLocaleTimeString()),
+  ];
+  if (state.firstEventMs !== undefined) parts.push(l10n.t('First token: {0}', formatMilliseconds(state.firstEventMs)));
+  if (state.totalMs !== undefined) parts.push(l10n.t('Total: {0}', formatMilliseconds(state.totalMs)));
   return `_${parts.join(' · ')}_`;
 }
 
 /** Reasoning goes in an HTML details block, which the Markdown preview shows collapsed. */
 function renderReasoning(reasoning: string, inProgress: boolean): string {
-  const summary = inProgress ? 'Reasoning (in progress)' : 'Reasoning';
+  const summary = inProgress ? l10n.t('Reasoning (in progress)') : l10n.t('Reasoning');
   return `<details>\n<summary>${summary}</summary>\n\n${reasoning.trim()}\n\n</details>`;
 }
 
@@ -84,39 +89,40 @@ function renderFooter(state: AnswerState): string {
   const outcome = state.outcome;
   switch (outcome.kind) {
     case 'streaming':
-      return state.retry ? `_${state.retry}_` : '_Receiving the answer…_';
+      return `_${state.retry ?? l10n.t('Receiving the answer…')}_`;
     case 'finished':
       return `_${finishedSentence(outcome)}_`;
     case 'cancelled':
-      return state.text ? '_Cancelled. The text above is what arrived before the request was cancelled._' : '_Cancelled before any text arrived._';
+      return `_${state.text ? l10n.t('Cancelled. The text above is what arrived before the request was cancelled.') : l10n.t('Cancelled before any text arrived.')}_`;
     case 'failed':
       return failedSection(outcome.error, state.text !== '');
     case 'lost':
-      return `**The request did not finish:** ${inline(outcome.message)}`;
+      return l10n.t('**The request did not finish:** {0}', inline(outcome.message));
   }
 }
 
+/** Whole sentences, each translated on its own, rather than words joined into one. */
 function finishedSentence(outcome: Extract<AnswerOutcome, { kind: 'finished' }>): string {
-  const words = ['Finished'];
-  if (outcome.finishReason === 'length') words.push('(cut off at the output token limit)');
-  if (outcome.finishReason === 'content_filter') words.push('(stopped by the provider\'s content filter)');
-  if (outcome.cached) words.push('from the cache');
+  const sentences = [outcome.cached ? l10n.t('Finished, from the cache.') : l10n.t('Finished.')];
+  if (outcome.finishReason === 'length') sentences.push(l10n.t('The answer was cut off at the output token limit.'));
+  if (outcome.finishReason === 'content_filter') sentences.push(l10n.t('The provider\'s content filter stopped the answer.'));
   const tokens = outcome.usage?.outputTokens;
-  if (tokens !== undefined) words.push(`with ${tokens} output tokens`);
-  return `${words.join(' ')}.`;
+  if (tokens !== undefined) sentences.push(l10n.t('Output tokens: {0}.', tokens));
+  return sentences.join(' ');
 }
 
 function failedSection(error: ErrorData, hasText: boolean): string {
-  const lines = [`**Failed (${error.code}):** ${inline(error.message)}`];
-  if (error.fix.length > 0) lines.push(`Fix: ${error.fix.map(inline).join(' ')}`);
-  if (hasText) lines.push('The text above is what arrived before the failure.');
-  if (error.requestId) lines.push(`Request id: \`${error.requestId}\`${error.providerRequestId ? `, provider request id: \`${error.providerRequestId}\`` : ''}`);
+  const lines = [l10n.t('**Failed ({0}):** {1}', error.code, inline(error.message))];
+  if (error.fix.length > 0) lines.push(l10n.t('Fix: {0}', error.fix.map(inline).join(' ')));
+  if (hasText) lines.push(l10n.t('The text above is what arrived before the failure.'));
+  if (error.requestId && error.providerRequestId) lines.push(l10n.t('Request id: `{0}`, provider request id: `{1}`', error.requestId, error.providerRequestId));
+  else if (error.requestId) lines.push(l10n.t('Request id: `{0}`', error.requestId));
   return lines.join('\n\n');
 }
 
 /** Formats milliseconds as "850 ms" below a second and "2.4 s" above. */
 export function formatMilliseconds(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+  return ms < 1000 ? l10n.t('{0} ms', Math.round(ms)) : l10n.t('{0} s', (ms / 1000).toFixed(1));
 }
 
 /** Keeps one-line text from settings or errors from being read as Markdown structure. */

@@ -10,6 +10,7 @@ import { showEngineError } from './notifications';
 import { askMessages, documentationMessages, editMessages, explainMessages, extractReplacement, testMessages, type CodeContext } from './prompts';
 import { profileForRequest } from './request-profile';
 import type { Services } from './services';
+import { CONTEXT_KEY, setContextKey } from './walkthrough-context';
 
 export function registerChatCommands(services: Services): void {
   const register = (id: string, handler: () => Promise<void>) => services.context.subscriptions.push(vscode.commands.registerCommand(id, handler));
@@ -21,13 +22,17 @@ export function registerChatCommands(services: Services): void {
 }
 
 async function askQuestion(services: Services): Promise<void> {
-  const question = await vscode.window.showInputBox({ title: 'Switchboard: Ask', prompt: 'Your question; the selection, or else the open file, is sent with it.', ignoreFocusOut: true });
+  const question = await vscode.window.showInputBox({
+    title: vscode.l10n.t('Switchboard: Ask'),
+    prompt: vscode.l10n.t('Your question; the selection, or else the open file, is sent with it.'),
+    ignoreFocusOut: true,
+  });
   if (!question?.trim()) return;
   const editor = vscode.window.activeTextEditor;
   const context = editor ? codeContext(editor, !editor.selection.isEmpty) : undefined;
   const profile = await profileForRequest(services);
   if (!profile) return;
-  await streamAnswer(services, profile, 'Ask', askMessages(question, context), () => askQuestion(services));
+  await streamAnswer(services, profile, vscode.l10n.t('Ask'), askMessages(question, context), () => askQuestion(services));
 }
 
 async function explainSelection(services: Services): Promise<void> {
@@ -35,45 +40,46 @@ async function explainSelection(services: Services): Promise<void> {
   if (!editor) return;
   const profile = await profileForRequest(services);
   if (!profile) return;
-  await streamAnswer(services, profile, 'Explain Selection', explainMessages(codeContext(editor, true)), () => explainSelection(services));
+  await streamAnswer(services, profile, vscode.l10n.t('Explain Selection'), explainMessages(codeContext(editor, true)), () => explainSelection(services));
 }
 
 async function generateTests(services: Services): Promise<void> {
   const editor = vscode.window.activeTextEditor;
   if (!editor) {
-    void vscode.window.showInformationMessage('Open the file to write tests for first.');
+    void vscode.window.showInformationMessage(vscode.l10n.t('Open the file to write tests for first.'));
     return;
   }
   const profile = await profileForRequest(services);
   if (!profile) return;
-  await streamAnswer(services, profile, 'Generate Tests', testMessages(codeContext(editor, !editor.selection.isEmpty)), () => generateTests(services));
+  await streamAnswer(services, profile, vscode.l10n.t('Generate Tests'), testMessages(codeContext(editor, !editor.selection.isEmpty)), () => generateTests(services));
 }
 
 async function editSelection(services: Services): Promise<void> {
   const editor = editorWithSelection();
   if (!editor) return;
   const instruction = await vscode.window.showInputBox({
-    title: 'Switchboard: Edit Selection',
-    prompt: 'How should the selected code change? The result opens as a diff to accept or reject.',
-    placeHolder: 'For example: handle the empty list',
+    title: vscode.l10n.t('Switchboard: Edit Selection'),
+    prompt: vscode.l10n.t('How should the selected code change? The result opens as a diff to accept or reject.'),
+    placeHolder: vscode.l10n.t('For example: handle the empty list'),
     ignoreFocusOut: true,
   });
   if (!instruction?.trim()) return;
   const context = codeContext(editor, true);
-  await proposeEdit(services, editor, 'Edit Selection', editMessages(instruction, context), () => editSelection(services));
+  await proposeEdit(services, editor, vscode.l10n.t('Edit Selection'), editMessages(instruction, context), () => editSelection(services));
 }
 
 async function generateDocumentation(services: Services): Promise<void> {
   const editor = editorWithSelection();
   if (!editor) return;
-  await proposeEdit(services, editor, 'Generate Documentation', documentationMessages(codeContext(editor, true)), () => generateDocumentation(services));
+  await proposeEdit(services, editor, vscode.l10n.t('Generate Documentation'), documentationMessages(codeContext(editor, true)), () => generateDocumentation(services));
 }
 
 /** Streams an answer into a Markdown document beside the code; partial text stays if the request fails. */
 async function streamAnswer(services: Services, profile: Profile, title: string, messages: ChatMessage[], retry: () => unknown): Promise<void> {
-  const answer = await services.answers.open(title, profile.name, profile.model);
+  const answer = await services.answers.open(title, profile.name, profile.model, messages);
   const result = await runChat(services, { title, request: { profile: profile.name, messages }, onEvents: (events) => answer.append(events) });
   answer.finish(toAnswerOutcome(result));
+  if (result.kind === 'finished') setContextKey(CONTEXT_KEY.answerReceived, true, services.log);
   if (result.kind === 'failed') await showEngineError(result.error, services.log, retry);
 }
 
@@ -91,10 +97,11 @@ async function proposeEdit(services: Services, editor: vscode.TextEditor, title:
     return;
   }
   if (result.kind !== 'finished') return;
+  setContextKey(CONTEXT_KEY.answerReceived, true, services.log);
 
   const replacement = extractReplacement(result.text, original);
   if (replacement.trim() === '') {
-    void vscode.window.showWarningMessage(`${title}: the model returned no code, so there is nothing to apply.`);
+    void vscode.window.showWarningMessage(vscode.l10n.t('{0}: the model returned no code, so there is nothing to apply.', title));
     return;
   }
   await services.edits.propose(document, range, replacement);
@@ -117,7 +124,7 @@ function toAnswerOutcome(result: ChatRunResult): AnswerOutcome {
 function editorWithSelection(): vscode.TextEditor | undefined {
   const editor = vscode.window.activeTextEditor;
   if (!editor || editor.selection.isEmpty) {
-    void vscode.window.showInformationMessage('Select the code first; this command works on the selection.');
+    void vscode.window.showInformationMessage(vscode.l10n.t('Select the code first; this command works on the selection.'));
     return undefined;
   }
   return editor;

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 
 import type { ErrorData } from '../engine/errors';
+import { isLoopbackHost } from '../engine/network/options';
 import type { ChatEvent, ChatRequest } from '../engine/types';
 import { chatProgress, chatRequest, type ChatResult } from '../protocol/protocol';
 import { formatDuration } from './status-view';
@@ -42,7 +43,7 @@ export interface ChatRunOptions {
 
 export async function runChat(services: Services, options: ChatRunOptions): Promise<ChatRunResult> {
   return vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Switchboard: ${options.title}`, cancellable: true },
+    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Switchboard: {0}', options.title), cancellable: true },
     (progress, token) => runWithProgress(services, options, progress, token),
   );
 }
@@ -54,7 +55,7 @@ async function runWithProgress(
   token: vscode.CancellationToken,
 ): Promise<ChatRunResult> {
   const { log, server, status } = services;
-  progress.report({ message: server.isRunning ? 'Sending the request…' : 'Starting the language server…' });
+  progress.report({ message: server.isRunning ? vscode.l10n.t('Sending the request…') : vscode.l10n.t('Starting the language server…') });
   try {
     await server.start();
   } catch (error) {
@@ -64,18 +65,19 @@ async function runWithProgress(
   }
 
   let text = '';
+  const tracked = status.requestStarted({ loopback: isLoopbackProfile(services, options.request.profile) });
   const partialResultToken = `switchboard-chat-${randomUUID()}`;
   const subscription = server.onProgress(chatProgress, partialResultToken, (events) => {
+    tracked.firstEvent();
     for (const event of events) text += event.type === 'text' ? event.text : '';
     progress.report({ message: describeProgress(events, text) });
     options.onEvents?.(events);
   });
 
   const started = performance.now();
-  status.requestStarted();
   log.info(`${options.title}: sending a request to profile "${options.request.profile}".`);
   try {
-    progress.report({ message: 'Waiting for the first token…' });
+    progress.report({ message: vscode.l10n.t('Waiting for the first token…') });
     const result = await server.sendRequest(chatRequest, { request: options.request, partialResultToken }, token);
     return outcomeOf(result, text);
   } catch (error) {
@@ -85,8 +87,19 @@ async function runWithProgress(
     return { kind: 'lost', message, text };
   } finally {
     subscription.dispose();
-    status.requestEnded();
+    tracked.end();
     log.info(`${options.title}: ended after ${Math.round(performance.now() - started)} ms${token.isCancellationRequested ? ' (cancelled)' : ''}.`);
+  }
+}
+
+/** True when the profile's server is on this machine (or, in a remote window, on the remote host). */
+function isLoopbackProfile(services: Services, profileName: string): boolean {
+  const baseUrl = services.configuration.profile(profileName)?.baseUrl;
+  if (!baseUrl) return false;
+  try {
+    return isLoopbackHost(new URL(baseUrl).hostname);
+  } catch {
+    return false;
   }
 }
 
@@ -98,9 +111,9 @@ function outcomeOf(result: ChatResult, text: string): ChatRunResult {
 
 function describeProgress(events: readonly ChatEvent[], text: string): string {
   const retry = [...events].reverse().find((event) => event.type === 'retry');
-  if (retry?.type === 'retry') return `Retrying after ${retry.code} in ${formatDuration(retry.delayMs)}…`;
-  if (text === '' && events.some((event) => event.type === 'reasoning')) return 'Reasoning…';
-  return `Receiving: ${text.length} characters`;
+  if (retry?.type === 'retry') return vscode.l10n.t('Retrying after {0} in {1}…', retry.code, formatDuration(retry.delayMs));
+  if (text === '' && events.some((event) => event.type === 'reasoning')) return vscode.l10n.t('Reasoning…');
+  return vscode.l10n.t('Receiving: {0} characters', text.length);
 }
 
 function errorCode(error: unknown): unknown {
@@ -113,7 +126,8 @@ function isCancelledResponse(error: unknown): boolean {
 
 function describeLostRequest(error: unknown): string {
   if (isServerUnavailable(error)) return error.message;
-  if (errorCode(error) === CONNECTION_INACTIVE) return 'The language server stopped before the request finished.';
+  if (errorCode(error) === CONNECTION_INACTIVE) return vscode.l10n.t('The language server stopped before the request finished.');
   const message = error instanceof Error ? error.message : String(error);
-  return /disposed|closed|ended/i.test(message) ? 'The language server stopped before the request finished.' : `The request failed inside the extension: ${message}`;
+  if (/disposed|closed|ended/i.test(message)) return vscode.l10n.t('The language server stopped before the request finished.');
+  return vscode.l10n.t('The request failed inside the extension: {0}', message);
 }

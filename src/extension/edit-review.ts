@@ -42,10 +42,12 @@ export class ProposedEdits implements vscode.TextDocumentContentProvider, vscode
     this.pending.set(uri.toString(), { document, range, originalText, replacement, proposedText });
 
     const name = path.basename(document.uri.path);
-    await vscode.commands.executeCommand('vscode.diff', document.uri, uri, `${name}: Proposed Edit`, { preview: false });
-    const choice = await vscode.window.showInformationMessage(`Apply the proposed edit to ${name}?`, 'Accept', 'Reject');
-    if (choice === 'Accept') await this.accept(uri);
-    else if (choice === 'Reject') await this.reject(uri);
+    await vscode.commands.executeCommand('vscode.diff', document.uri, uri, vscode.l10n.t('{0}: Proposed Edit', name), { preview: false });
+    const accept = vscode.l10n.t('Accept');
+    const reject = vscode.l10n.t('Reject');
+    const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Apply the proposed edit to {0}?', name), accept, reject);
+    if (choice === accept) await this.accept(uri);
+    else if (choice === reject) await this.reject(uri);
   }
 
   /** Applies a pending edit; a proposal the user already accepted or rejected is ignored. */
@@ -55,7 +57,9 @@ export class ProposedEdits implements vscode.TextDocumentContentProvider, vscode
     this.pending.delete(uri.toString());
 
     if (edit.document.isClosed || edit.document.getText(edit.range) !== edit.originalText) {
-      void vscode.window.showWarningMessage(`${path.basename(edit.document.uri.path)} changed after the edit was proposed, so it was not applied. Run the command again on the current text.`);
+      void vscode.window.showWarningMessage(
+        vscode.l10n.t('{0} changed after the edit was proposed, so it was not applied. Run the command again on the current text.', path.basename(edit.document.uri.path)),
+      );
       await closeDiff(uri);
       return false;
     }
@@ -65,7 +69,7 @@ export class ProposedEdits implements vscode.TextDocumentContentProvider, vscode
     this.log.info(`Proposed edit ${applied ? 'applied to' : 'could not be applied to'} ${edit.document.uri.fsPath}.`);
     await closeDiff(uri);
     if (applied) await selectReplacement(edit);
-    else void vscode.window.showErrorMessage(`The edit could not be applied to ${path.basename(edit.document.uri.path)}; VS Code rejected it.`);
+    else void vscode.window.showErrorMessage(vscode.l10n.t('The edit could not be applied to {0}; VS Code rejected it.', path.basename(edit.document.uri.path)));
     return applied;
   }
 

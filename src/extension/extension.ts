@@ -10,15 +10,25 @@ import { ANSWER_SCHEME, AnswerDocuments } from './answer-documents';
 import { ApiKeyStore } from './api-keys';
 import { registerChatCommands } from './chat-commands';
 import { Configuration } from './configuration';
+import { registerDetectionCommands } from './detection-commands';
+import { registerDiagnoseCommand } from './diagnose-command';
 import { PROPOSED_SCHEME, ProposedEdits } from './edit-review';
+import { registerFeedback } from './feedback/register-feedback';
 import { HealthCheck } from './health-check';
+import { useTranslation } from './l10n';
+import { configureErrorNotifications } from './notifications';
+import { registerPerformanceReportCommand } from './performance-report-command';
 import { registerProfileCommands } from './profile-commands';
+import { REPORT_SCHEME, ReportDocuments } from './report-documents';
+import { RetryCountdown } from './retry-countdown';
+import { registerRetryCommands } from './retry-countdown-commands';
 import { registerServerCommands } from './server-commands';
 import { ServerConnection } from './server-connection';
 import type { Services } from './services';
 import { impactOf } from './settings';
 import { StatusBar } from './status-bar';
 import { checkActiveProfile, registerStatusUpdates } from './status-updates';
+import { registerWalkthrough } from './walkthrough';
 
 /** The API that activate() returns to other extensions and to tests. */
 export interface SwitchboardApi {
@@ -32,6 +42,8 @@ export function activate(context: vscode.ExtensionContext): SwitchboardApi {
   const started = performance.now();
   const log = vscode.window.createOutputChannel('Switchboard', { log: true });
   context.subscriptions.push(log);
+  // Modules that unit tests load without VS Code translate through this.
+  useTranslation((message, ...args) => vscode.l10n.t(message, ...args)); // l10n-bundle: forwards
 
   services = createServices(context, log);
   registerDocumentProviders(services);
@@ -39,6 +51,12 @@ export function activate(context: vscode.ExtensionContext): SwitchboardApi {
   registerProfileCommands(services);
   registerServerCommands(services);
   registerStatusUpdates(services);
+  registerFeedback(services);
+  registerDetectionCommands(services);
+  registerWalkthrough(services);
+  registerDiagnoseCommand(services);
+  registerPerformanceReportCommand(services);
+  registerRetryCommands(services);
   registerSettingsListeners(services);
   services.configuration.load();
   services.healthCheck.start();
@@ -59,9 +77,15 @@ function createServices(context: vscode.ExtensionContext, log: vscode.LogOutputC
   const configuration = new Configuration(log, keys);
   const server = new ServerConnection({
     serverModule: context.asAbsolutePath('dist/server.js'),
+    storagePath: context.globalStorageUri.fsPath,
     log,
     traceEnabled: () => configuration.settings.traceServer !== 'off',
     onStarted: (connection) => configuration.push(connection),
+  });
+  const status = new StatusBar();
+  const retries = new RetryCountdown({
+    onChange: (retryAt) => status.setScheduledRetry(retryAt),
+    onError: (error) => log.error(`The scheduled retry failed: ${error instanceof Error ? error.message : String(error)}`),
   });
   const created: Services = {
     context,
@@ -69,14 +93,17 @@ function createServices(context: vscode.ExtensionContext, log: vscode.LogOutputC
     configuration,
     keys,
     server,
-    status: new StatusBar(),
+    status,
     answers: new AnswerDocuments(),
     edits: new ProposedEdits(log),
     healthCheck: new HealthCheck(async () => void (await checkActiveProfile(created))),
+    reports: new ReportDocuments(),
+    retries,
     activation: {},
   };
+  configureErrorNotifications({ activeProfile: () => configuration.activeProfile(), countdown: retries });
   // The server is stopped by deactivate(), which VS Code awaits; the rest is disposed here.
-  context.subscriptions.push(configuration, created.status, created.answers, created.edits, created.healthCheck);
+  context.subscriptions.push(configuration, created.status, created.answers, created.edits, created.healthCheck, created.reports, created.retries);
   return created;
 }
 
@@ -84,6 +111,7 @@ function registerDocumentProviders(services: Services): void {
   services.context.subscriptions.push(
     vscode.workspace.registerTextDocumentContentProvider(ANSWER_SCHEME, services.answers),
     vscode.workspace.registerTextDocumentContentProvider(PROPOSED_SCHEME, services.edits),
+    vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, services.reports),
   );
 }
 

@@ -24,6 +24,8 @@ export interface LanguageClientSetup {
   env: NodeJS.ProcessEnv;
   outputChannel: vscode.LogOutputChannel;
   traceOutputChannel?: vscode.LogOutputChannel;
+  /** Sent to the server as `initializationOptions` in the initialize request. */
+  initializationOptions?: object;
   hooks: LanguageClientHooks;
 }
 
@@ -43,6 +45,7 @@ export function createLanguageClient(setup: LanguageClientSetup): LanguageClient
   const clientOptions: LanguageClientOptions = {
     outputChannel: setup.outputChannel,
     traceOutputChannel: setup.traceOutputChannel,
+    initializationOptions: setup.initializationOptions,
     revealOutputChannelOn: RevealOutputChannelOn.Never,
     errorHandler: {
       error: (error, _message, count) => ({ action: hooks.onConnectionError(error, count) === 'shutdown' ? ErrorAction.Shutdown : ErrorAction.Continue, handled: true }),

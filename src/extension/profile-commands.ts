@@ -1,10 +1,14 @@
-/** Commands that choose the profile and model and manage API keys: Select Profile, Select Model, Set API Key, Clear API Key. */
+/**
+ * Commands that choose the profile and model and manage API keys: Select Profile, Select Model,
+ * Set API Key, Clear API Key. Select Profile also offers Detect Local Servers (detection-commands.ts).
+ */
 
 import * as vscode from 'vscode';
 
 import { isKeyOptional } from '../engine/keys';
 import type { Profile } from '../engine/profiles';
 import { listModelsRequest } from '../protocol/protocol';
+import { suggestedFirst, suggestedModelsOf } from './fix-actions';
 import { validateApiKeyInput } from './key-validation';
 import { isServerUnavailable } from './server-connection';
 import { showEngineError, showServerUnavailable } from './notifications';
@@ -15,7 +19,8 @@ export function registerProfileCommands(services: Services): void {
   const subscriptions = services.context.subscriptions;
   subscriptions.push(
     vscode.commands.registerCommand('switchboard.selectProfile', () => selectProfile(services)),
-    vscode.commands.registerCommand('switchboard.selectModel', () => selectModel(services)),
+    // The Select Model button of a `model.not_found` error passes `{ suggestedModels }`.
+    vscode.commands.registerCommand('switchboard.selectModel', (options?: unknown) => selectModel(services, suggestedModelsOf(options))),
     vscode.commands.registerCommand('switchboard.setApiKey', (profile?: unknown) => setApiKey(services, typeof profile === 'string' ? profile : undefined)),
     vscode.commands.registerCommand('switchboard.clearApiKey', (profile?: unknown) => clearApiKey(services, typeof profile === 'string' ? profile : undefined)),
   );
@@ -28,13 +33,21 @@ async function selectProfile(services: Services): Promise<void> {
     configuration.profiles.map(async (profile) => ({
       label: profile.name,
       description: `${profile.model} · ${hostOf(profile.baseUrl)}`,
-      detail: isKeyOptional(profile) || (await keys.has(profile.name)) ? undefined : 'No API key set',
+      detail: isKeyOptional(profile) || (await keys.has(profile.name)) ? undefined : vscode.l10n.t('No API key set'),
       picked: profile.name === active,
     })),
   );
-  const editItem = { label: '$(gear) Edit profiles in settings…', description: '', detail: undefined, picked: false };
-  const choice = await vscode.window.showQuickPick([...items, editItem], { title: 'Switchboard: Select Profile', placeHolder: active ? `Active: ${active}` : 'Choose the profile that commands use' });
+  const detectItem = { label: `$(search) ${vscode.l10n.t('Detect Local Servers…')}`, description: vscode.l10n.t('Ollama, LM Studio, llama.cpp server, vLLM'), detail: undefined, picked: false };
+  const editItem = { label: `$(gear) ${vscode.l10n.t('Edit profiles in settings…')}`, description: '', detail: undefined, picked: false };
+  const choice = await vscode.window.showQuickPick([...items, detectItem, editItem], {
+    title: vscode.l10n.t('Switchboard: Select Profile'),
+    placeHolder: active ? vscode.l10n.t('Active: {0}', active) : vscode.l10n.t('Choose the profile that commands use'),
+  });
   if (!choice) return;
+  if (choice === detectItem) {
+    await vscode.commands.executeCommand('switchboard.detectLocalServers');
+    return;
+  }
   if (choice === editItem) {
     await vscode.commands.executeCommand('switchboard.openSettings', SETTING.profiles);
     return;
@@ -43,7 +56,7 @@ async function selectProfile(services: Services): Promise<void> {
   services.log.info(`Active profile set to "${choice.label}".`);
 }
 
-async function selectModel(services: Services): Promise<void> {
+async function selectModel(services: Services, suggested: readonly string[] = []): Promise<void> {
   const profile = services.configuration.activeProfile();
   if (!profile) {
     await vscode.commands.executeCommand('switchboard.selectProfile');
@@ -51,15 +64,21 @@ async function selectModel(services: Services): Promise<void> {
   }
   const models = await listModels(services, profile);
   if (!models) return;
-  const items = models.map((model) => ({ label: model.id, description: model.id === profile.model ? 'current' : model.displayName }));
-  const choice = await vscode.window.showQuickPick(items, { title: `Switchboard: Select Model for "${profile.name}"`, placeHolder: `Current: ${profile.model}` });
+  const items = suggestedFirst(models, suggested).map(({ model, suggested: isSuggested }) => ({
+    label: model.id,
+    description: model.id === profile.model ? vscode.l10n.t('current') : isSuggested ? vscode.l10n.t('suggested') : model.displayName,
+  }));
+  const choice = await vscode.window.showQuickPick(items, {
+    title: vscode.l10n.t('Switchboard: Select Model for "{0}"', profile.name),
+    placeHolder: vscode.l10n.t('Current: {0}', profile.model),
+  });
   if (!choice || choice.label === profile.model) return;
   await setProfileModel(services, profile.name, choice.label);
 }
 
 async function listModels(services: Services, profile: Profile) {
   try {
-    const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Listing models…' }, () =>
+    const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Listing models…') }, () =>
       services.server.sendRequest(listModelsRequest, { profile: profile.name }),
     );
     if (outcome.ok) return outcome.models;
@@ -89,15 +108,16 @@ async function setProfileModel(services: Services, profileName: string, model: s
     services.log.info(`Model of profile "${profileName}" set to ${model}.`);
     return;
   }
-  void vscode.window.showWarningMessage(`Profile "${profileName}" is not defined in settings that can be changed here, so its model stays ${services.configuration.profile(profileName)?.model}.`);
+  const currentModel = services.configuration.profile(profileName)?.model ?? '';
+  void vscode.window.showWarningMessage(vscode.l10n.t('Profile "{0}" is not defined in settings that can be changed here, so its model stays {1}.', profileName, currentModel));
 }
 
 async function setApiKey(services: Services, requested: string | undefined): Promise<void> {
-  const profile = await chooseProfile(services, requested, 'Set API Key');
+  const profile = await chooseProfile(services, requested, vscode.l10n.t('Switchboard: Set API Key'));
   if (!profile) return;
   const key = await vscode.window.showInputBox({
-    title: `Switchboard: API Key for "${profile.name}"`,
-    prompt: `The key is stored in VS Code's secret storage and sent only to ${hostOf(profile.baseUrl)}.`,
+    title: vscode.l10n.t('Switchboard: API Key for "{0}"', profile.name),
+    prompt: vscode.l10n.t('The key is stored in VS Code\'s secret storage and sent only to {0}.', hostOf(profile.baseUrl)),
     password: true,
     ignoreFocusOut: true,
     validateInput: (value) => validateApiKeyInput(value, profile),
@@ -105,19 +125,19 @@ async function setApiKey(services: Services, requested: string | undefined): Pro
   if (key === undefined) return;
   await services.keys.store(profile.name, key);
   services.log.info(`API key stored for profile "${profile.name}".`);
-  void vscode.window.showInformationMessage(`API key saved for profile "${profile.name}".`);
+  void vscode.window.showInformationMessage(vscode.l10n.t('API key saved for profile "{0}".', profile.name));
 }
 
 async function clearApiKey(services: Services, requested: string | undefined): Promise<void> {
-  const profile = await chooseProfile(services, requested, 'Clear API Key');
+  const profile = await chooseProfile(services, requested, vscode.l10n.t('Switchboard: Clear API Key'));
   if (!profile) return;
   if (!(await services.keys.has(profile.name))) {
-    void vscode.window.showInformationMessage(`Profile "${profile.name}" has no stored API key.`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('Profile "{0}" has no stored API key.', profile.name));
     return;
   }
   await services.keys.delete(profile.name);
   services.log.info(`API key removed for profile "${profile.name}".`);
-  void vscode.window.showInformationMessage(`API key removed for profile "${profile.name}".`);
+  void vscode.window.showInformationMessage(vscode.l10n.t('API key removed for profile "{0}".', profile.name));
 }
 
 /** Returns the named profile, the only one, or the user's pick with the active profile listed first. */
@@ -125,13 +145,19 @@ async function chooseProfile(services: Services, requested: string | undefined, 
   const { configuration } = services;
   if (requested !== undefined) {
     const profile = configuration.profile(requested);
-    if (!profile) void vscode.window.showErrorMessage(`No profile is named "${requested}".`);
+    if (!profile) void vscode.window.showErrorMessage(vscode.l10n.t('No profile is named "{0}".', requested));
     return profile;
   }
   const profiles = [...configuration.profiles];
   if (profiles.length === 0) {
-    const choice = await vscode.window.showWarningMessage('No Switchboard profile is configured yet; add one to switchboard.profiles first.', 'Open Settings');
-    if (choice) await vscode.commands.executeCommand('switchboard.openSettings', SETTING.profiles);
+    const detect = vscode.l10n.t('Detect Local Servers');
+    const choice = await vscode.window.showWarningMessage(
+      vscode.l10n.t('No Switchboard profile is configured yet. Detect a local server, or add a profile to {0} first.', SETTING.profiles),
+      detect,
+      vscode.l10n.t('Open Settings'),
+    );
+    if (choice === detect) await vscode.commands.executeCommand('switchboard.detectLocalServers');
+    else if (choice) await vscode.commands.executeCommand('switchboard.openSettings', SETTING.profiles);
     return undefined;
   }
   if (profiles.length === 1) return profiles[0];
@@ -139,13 +165,13 @@ async function chooseProfile(services: Services, requested: string | undefined, 
   profiles.sort((a, b) => Number(b.name === active) - Number(a.name === active));
   const choice = await vscode.window.showQuickPick(
     profiles.map((profile) => ({ label: profile.name, description: hostOf(profile.baseUrl), profile })),
-    { title: `Switchboard: ${title}`, placeHolder: 'Choose the profile' },
+    { title, placeHolder: vscode.l10n.t('Choose the profile') },
   );
   return choice?.profile;
 }
 
 /** Writes where the setting already has a value that takes effect, else to the user's settings. */
-function targetOf(setting: string): vscode.ConfigurationTarget {
+export function targetOf(setting: string): vscode.ConfigurationTarget {
   const inspected = vscode.workspace.getConfiguration().inspect(setting);
   if (inspected?.workspaceFolderValue !== undefined) return vscode.ConfigurationTarget.WorkspaceFolder;
   if (inspected?.workspaceValue !== undefined) return vscode.ConfigurationTarget.Workspace;

@@ -22,6 +22,8 @@ const EXIT_WAIT_MS = 1000;
 export interface ServerConnectionOptions {
   /** Absolute path of dist/server.js. */
   serverModule: string;
+  /** Folder where the server keeps what it learned about models (the extension's global storage). */
+  storagePath?: string;
   log: vscode.LogOutputChannel;
   /** Whether to create the LSP trace channel; read each time a client is created. */
   traceEnabled(): boolean;
@@ -89,7 +91,7 @@ export class ServerConnection implements vscode.Disposable {
   /** Starts the server if needed and waits until it has its settings and keys. */
   async start(): Promise<LanguageClient> {
     if (this.phaseValue === 'stopped') {
-      throw new ServerUnavailableError(this.stoppedReason ?? 'The Switchboard language server is not running.');
+      throw new ServerUnavailableError(this.stoppedReason ?? notRunningMessage());
     }
     const client = (this.client ??= this.createClient());
     try {
@@ -112,13 +114,13 @@ export class ServerConnection implements vscode.Disposable {
 
   /** Sends a request to a server that is already running, as the post-start sync does; never starts one. */
   sendRequestToRunningServer<P, R>(type: RequestType<P, R, void>, params: P): Promise<R> {
-    if (!this.client) return Promise.reject(new ServerUnavailableError('The Switchboard language server is not running.'));
+    if (!this.client) return Promise.reject(new ServerUnavailableError(notRunningMessage()));
     return this.client.sendRequest<R>(type.method, params);
   }
 
   /** Registers a handler for `$/progress` with this token; call start() first. */
   onProgress<P>(type: ProgressType<P>, token: string, handler: (value: P) => void): vscode.Disposable {
-    if (!this.client) throw new ServerUnavailableError('The Switchboard language server is not running.');
+    if (!this.client) throw new ServerUnavailableError(notRunningMessage());
     return this.client.onProgress(type, token, handler);
   }
 
@@ -148,6 +150,7 @@ export class ServerConnection implements vscode.Disposable {
       env: { ...process.env, ...(debugLogging ? { SWITCHBOARD_DEBUG: '1' } : {}) },
       outputChannel: log,
       traceOutputChannel: this.traceChannel,
+      initializationOptions: { storagePath: this.options.storagePath },
       hooks: {
         onStarting: () => this.setPhase('starting'),
         onRunning: () => this.onRunning(client),
@@ -168,8 +171,8 @@ export class ServerConnection implements vscode.Disposable {
     const process = client.serverProcess;
     this.lastExit = process
       ? once(process, 'exit').then(
-          ([code, signal]) => (signal ? `signal ${signal}` : `exit code ${code}`),
-          (error: unknown) => `process error: ${describe(error)}`,
+          ([code, signal]) => (signal ? vscode.l10n.t('signal {0}', String(signal)) : vscode.l10n.t('exit code {0}', String(code))),
+          (error: unknown) => vscode.l10n.t('process error: {0}', describe(error)),
         )
       : undefined;
     this.options.log.info(`Language server started (process ${process?.pid ?? 'unknown'}).`);
@@ -198,14 +201,19 @@ export class ServerConnection implements vscode.Disposable {
     if (this.crashBudget.recordCrash(Date.now())) {
       this.stderrTail.clear();
       this.setPhase('starting');
-      void this.announce('warning', `The Switchboard language server stopped unexpectedly (${exit}) and was restarted. Requests in progress were lost.`, ['Show Logs']);
+      void this.announce('warning', vscode.l10n.t('The Switchboard language server stopped unexpectedly ({0}) and was restarted. Requests in progress were lost.', exit), ['showLogs']);
       return 'restart';
     }
 
     const windowMinutes = this.crashBudget.windowMs / 60_000;
-    const reason = `The Switchboard language server stopped ${this.crashBudget.maxRestarts + 1} times in ${windowMinutes} minutes (last: ${exit}) and was not restarted.`;
+    const reason = vscode.l10n.t(
+      'The Switchboard language server stopped {0} times in {1} minutes (last: {2}) and was not restarted.',
+      this.crashBudget.maxRestarts + 1,
+      windowMinutes,
+      exit,
+    );
     this.setPhase('stopped', reason);
-    void this.announce('error', reason, ['Restart Server', 'Show Logs']);
+    void this.announce('error', reason, ['restartServer', 'showLogs']);
     return 'stop';
   }
 
@@ -213,20 +221,21 @@ export class ServerConnection implements vscode.Disposable {
   private async waitForExit(): Promise<string> {
     const exit = this.lastExit;
     this.lastExit = undefined;
-    if (!exit) return 'process unknown';
-    const timeout = new Promise<string>((resolve) => setTimeout(() => resolve('connection closed, process still running'), EXIT_WAIT_MS));
+    if (!exit) return vscode.l10n.t('process unknown');
+    const timeout = new Promise<string>((resolve) => setTimeout(() => resolve(vscode.l10n.t('connection closed, process still running')), EXIT_WAIT_MS));
     return Promise.race([exit, timeout]);
   }
 
   private describeFailedStart(error: unknown): string {
-    return `The Switchboard language server could not start: ${this.stderrTail.summary() ?? describe(error)}`;
+    return vscode.l10n.t('The Switchboard language server could not start: {0}', this.stderrTail.summary() ?? describe(error));
   }
 
-  private async announce(severity: 'warning' | 'error', message: string, actions: ('Show Logs' | 'Restart Server')[]): Promise<void> {
+  private async announce(severity: 'warning' | 'error', message: string, actions: ('showLogs' | 'restartServer')[]): Promise<void> {
     const show = severity === 'error' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
-    const choice = await show(message, ...actions);
-    if (choice === 'Show Logs') this.options.log.show(true);
-    if (choice === 'Restart Server') await vscode.commands.executeCommand('switchboard.restartServer');
+    const titles = { showLogs: vscode.l10n.t('Show Logs'), restartServer: vscode.l10n.t('Restart Server') };
+    const choice = await show(message, ...actions.map((action) => titles[action]));
+    if (choice === titles.showLogs) this.options.log.show(true);
+    if (choice === titles.restartServer) await vscode.commands.executeCommand('switchboard.restartServer');
   }
 
   private setPhase(phase: ServerPhase, reason?: string): void {
@@ -252,6 +261,10 @@ export class ServerConnection implements vscode.Disposable {
     this.traceChannel?.dispose();
     this.traceChannel = undefined;
   }
+}
+
+function notRunningMessage(): string {
+  return vscode.l10n.t('The Switchboard language server is not running.');
 }
 
 function describe(error: unknown): string {

@@ -13,6 +13,7 @@ import { isSwitchboardError, SwitchboardError, type ErrorData } from '../engine/
 import { DEFAULT_NETWORK_OPTIONS } from '../engine/network/options';
 import { parseProfile, type Profile, type ProfileInput } from '../engine/profiles';
 import type { ConfigureParams } from '../protocol/protocol';
+import { l10n } from './l10n';
 
 /** Setting ids, so no other module spells them. */
 export const SETTING = {
@@ -29,6 +30,8 @@ export const SETTING = {
   proxy: 'switchboard.network.proxy',
   caCertificates: 'switchboard.network.caCertificates',
   traceServer: 'switchboard.trace.server',
+  feedbackEndpoint: 'switchboard.feedback.endpoint',
+  feedbackIssueUrl: 'switchboard.feedback.issueUrl',
   httpProxy: 'http.proxy',
   httpNoProxy: 'http.noProxy',
   httpProxyStrictSsl: 'http.proxyStrictSSL',
@@ -41,13 +44,13 @@ export type SettingId = (typeof SETTING)[keyof typeof SETTING];
  * set them: only the user's value or the default is read. The manifest lists the same ids
  * in `capabilities.untrustedWorkspaces.restrictedConfigurations`.
  */
-export const RESTRICTED_SETTINGS: readonly SettingId[] = [SETTING.profiles, SETTING.proxy, SETTING.caCertificates];
+export const RESTRICTED_SETTINGS: readonly SettingId[] = [SETTING.profiles, SETTING.proxy, SETTING.caCertificates, SETTING.feedbackEndpoint, SETTING.feedbackIssueUrl];
 
 /** Settings read when the language server starts, so a change restarts it. */
 export const RESTART_SETTINGS: readonly SettingId[] = [SETTING.traceServer];
 
 /** Settings that only the extension uses; a change needs no message to the server. */
-export const CLIENT_SETTINGS: readonly SettingId[] = [SETTING.activeProfile];
+export const CLIENT_SETTINGS: readonly SettingId[] = [SETTING.activeProfile, SETTING.feedbackEndpoint, SETTING.feedbackIssueUrl];
 
 export type TraceLevel = 'off' | 'messages' | 'verbose';
 
@@ -168,7 +171,12 @@ class SettingReader {
     const value = this.raw(setting);
     if (value === undefined || value === null) return fallback;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      return this.reject(setting, `${setting} is ${JSON.stringify(value)}, not a whole number from ${min} to ${max}.`, `Set ${setting} to a whole number from ${min} to ${max}, or remove it to use the default.`, fallback);
+      return this.reject(
+        setting,
+        l10n.t('{0} is {1}, not a whole number from {2} to {3}.', setting, JSON.stringify(value), min, max),
+        l10n.t('Set {0} to a whole number from {1} to {2}, or remove it to use the default.', setting, min, max),
+        fallback,
+      );
     }
     return value;
   }
@@ -177,7 +185,7 @@ class SettingReader {
     const value = this.raw(setting);
     if (value === undefined || value === null) return fallback;
     if (typeof value !== 'boolean') {
-      return this.reject(setting, `${setting} is ${JSON.stringify(value)}, not true or false.`, `Set ${setting} to true or false.`, fallback);
+      return this.reject(setting, l10n.t('{0} is {1}, not true or false.', setting, JSON.stringify(value)), l10n.t('Set {0} to true or false.', setting), fallback);
     }
     return value;
   }
@@ -186,7 +194,7 @@ class SettingReader {
     const value = this.raw(setting);
     if (value === undefined || value === null || value === '') return undefined;
     if (typeof value !== 'string') {
-      return this.reject(setting, `${setting} is ${JSON.stringify(value)}, not a string.`, `Set ${setting} to the name of a profile.`, fallback);
+      return this.reject(setting, l10n.t('{0} is {1}, not a string.', setting, JSON.stringify(value)), l10n.t('Set {0} to the name of a profile.', setting), fallback);
     }
     return value.trim() || undefined;
   }
@@ -195,11 +203,11 @@ class SettingReader {
     const value = this.raw(SETTING.profiles);
     if (value === undefined || value === null) return [];
     if (!Array.isArray(value)) {
-      return this.reject(SETTING.profiles, `${SETTING.profiles} is not a list of profiles.`, 'Write it as [{"name": "local", "preset": "ollama", "model": "llama3.2"}].', fallback);
+      return this.reject(SETTING.profiles, l10n.t('{0} is not a list of profiles.', SETTING.profiles), l10n.t('Write it as {0}.', '[{"name": "local", "preset": "ollama", "model": "llama3.2"}]'), fallback);
     }
     const index = value.findIndex((entry) => typeof entry !== 'object' || entry === null || Array.isArray(entry));
     if (index >= 0) {
-      return this.reject(SETTING.profiles, `Entry ${index} of ${SETTING.profiles} is not an object.`, 'Write each profile as {"name": …, "preset" or "kind": …, "model": …}.', fallback);
+      return this.reject(SETTING.profiles, l10n.t('Entry {0} of {1} is not an object.', index, SETTING.profiles), l10n.t('Write each profile as {0}.', '{"name": …, "preset" or "kind": …, "model": …}'), fallback);
     }
     // Fields are checked by parseProfile, on the server and before a profile is shown.
     return value as ProfileInput[];
@@ -208,7 +216,12 @@ class SettingReader {
   proxy(fallback: string): string {
     const own = this.raw(SETTING.proxy);
     if (own !== undefined && own !== null && typeof own !== 'string') {
-      return this.reject(SETTING.proxy, `${SETTING.proxy} is ${JSON.stringify(own)}, not a URL string.`, 'Write the proxy as http://host:port, or leave it empty to use http.proxy.', fallback);
+      return this.reject(
+        SETTING.proxy,
+        l10n.t('{0} is {1}, not a URL string.', SETTING.proxy, JSON.stringify(own)),
+        l10n.t('Write the proxy as {0}, or leave it empty to use {1}.', 'http://host:port', SETTING.httpProxy),
+        fallback,
+      );
     }
     if (typeof own === 'string' && own.trim() !== '') return own.trim();
     const shared = this.raw(SETTING.httpProxy);
@@ -219,7 +232,7 @@ class SettingReader {
     const value = this.raw(SETTING.httpNoProxy);
     if (value === undefined || value === null) return undefined;
     if (!Array.isArray(value) || value.some((entry) => typeof entry !== 'string')) {
-      return this.reject(SETTING.httpNoProxy, `${SETTING.httpNoProxy} is not a list of host names.`, 'Write it as ["localhost", ".example.com"].', fallback);
+      return this.reject(SETTING.httpNoProxy, l10n.t('{0} is not a list of host names.', SETTING.httpNoProxy), l10n.t('Write it as {0}.', '["localhost", ".example.com"]'), fallback);
     }
     const hosts = (value as string[]).map((host) => host.trim()).filter((host) => host !== '');
     return hosts.length > 0 ? hosts.join(',') : undefined;
@@ -229,12 +242,17 @@ class SettingReader {
     const value = this.raw(SETTING.caCertificates);
     if (value === undefined || value === null) return [];
     if (!Array.isArray(value) || value.some((entry) => typeof entry !== 'string')) {
-      return this.reject(SETTING.caCertificates, `${SETTING.caCertificates} is not a list of file paths.`, 'Write it as ["/path/to/company-ca.pem"].', fallback);
+      return this.reject(SETTING.caCertificates, l10n.t('{0} is not a list of file paths.', SETTING.caCertificates), l10n.t('Write it as {0}.', '["/path/to/company-ca.pem"]'), fallback);
     }
     const paths = (value as string[]).map((entry) => entry.trim()).filter((entry) => entry !== '');
     const relative = paths.find((entry) => !path.isAbsolute(expandHome(entry)));
     if (relative !== undefined) {
-      return this.reject(SETTING.caCertificates, `The certificate path "${relative}" in ${SETTING.caCertificates} is relative.`, 'Use an absolute path, or one that starts with ~/.', fallback);
+      return this.reject(
+        SETTING.caCertificates,
+        l10n.t('The certificate path "{0}" in {1} is relative.', relative, SETTING.caCertificates),
+        l10n.t('Use an absolute path, or one that starts with {0}.', '~/'),
+        fallback,
+      );
     }
     return paths.map(expandHome);
   }
@@ -243,7 +261,7 @@ class SettingReader {
     const value = this.raw(SETTING.traceServer);
     if (value === undefined || value === null) return 'off';
     if (value !== 'off' && value !== 'messages' && value !== 'verbose') {
-      return this.reject(SETTING.traceServer, `${SETTING.traceServer} is ${JSON.stringify(value)}.`, 'Set it to "off", "messages" or "verbose".', fallback);
+      return this.reject(SETTING.traceServer, l10n.t('{0} is {1}.', SETTING.traceServer, JSON.stringify(value)), l10n.t('Set it to "off", "messages" or "verbose".'), fallback);
     }
     return value;
   }
@@ -306,13 +324,21 @@ export async function readCaCertificates(paths: readonly string[], readFile: (fi
     try {
       const text = await readFile(file);
       if (!text.includes('-----BEGIN CERTIFICATE-----')) {
-        problems.push({ setting: SETTING.caCertificates, message: `The file ${file} in ${SETTING.caCertificates} contains no PEM certificate.`, fix: 'Point the setting at a PEM file that starts with -----BEGIN CERTIFICATE-----.' });
+        problems.push({
+          setting: SETTING.caCertificates,
+          message: l10n.t('The file {0} in {1} contains no PEM certificate.', file, SETTING.caCertificates),
+          fix: l10n.t('Point the setting at a PEM file that starts with {0}.', '-----BEGIN CERTIFICATE-----'),
+        });
         continue;
       }
       certificates.push(text);
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      problems.push({ setting: SETTING.caCertificates, message: `The file ${file} in ${SETTING.caCertificates} could not be read (${reason}).`, fix: 'Check the path and the file\'s permissions.' });
+      problems.push({
+        setting: SETTING.caCertificates,
+        message: l10n.t('The file {0} in {1} could not be read ({2}).', file, SETTING.caCertificates, reason),
+        fix: l10n.t('Check the path and the file\'s permissions.'),
+      });
     }
   }
   return { certificates, problems };
@@ -325,7 +351,7 @@ export function checkProfiles(inputs: readonly ProfileInput[]): { ok: true; prof
     inputs.forEach((input, index) => {
       const profile = parseProfile(input, `${SETTING.profiles}[${index}]`);
       if (profiles.some((existing) => existing.name === profile.name)) {
-        throw new SwitchboardError('config.invalid', `Two profiles are named "${profile.name}" in ${SETTING.profiles}.`, { fix: ['Give each profile its own name.'] });
+        throw new SwitchboardError('config.invalid', l10n.t('Two profiles are named "{0}" in {1}.', profile.name, SETTING.profiles), { fix: [l10n.t('Give each profile its own name.')] });
       }
       profiles.push(profile);
     });
@@ -334,4 +360,23 @@ export function checkProfiles(inputs: readonly ProfileInput[]): { ok: true; prof
     if (!isSwitchboardError(error)) throw error;
     return { ok: false, error: error.toData() };
   }
+}
+
+/** Where feedback goes: `switchboard.feedback.endpoint` and `switchboard.feedback.issueUrl`, trimmed, empty when unset. */
+export interface FeedbackSettings {
+  endpoint: string;
+  issueUrl: string;
+}
+
+/**
+ * Reads the feedback settings from the user's settings only. Both have application scope,
+ * and a workspace value is ignored even in a trusted workspace, so no repository can
+ * redirect feedback.
+ */
+export function readFeedbackSettings(source: Pick<ConfigurationSource, 'inspect'>): FeedbackSettings {
+  const read = (setting: SettingId): string => {
+    const value = source.inspect<unknown>(setting)?.globalValue;
+    return typeof value === 'string' ? value.trim() : '';
+  };
+  return { endpoint: read(SETTING.feedbackEndpoint), issueUrl: read(SETTING.feedbackIssueUrl) };
 }

@@ -12,6 +12,7 @@ import { showEngineError, showServerUnavailable } from './notifications';
 import { isServerUnavailable } from './server-connection';
 import type { Services } from './services';
 import type { StatusInputs } from './status-view';
+import { CONTEXT_KEY, setContextKey } from './walkthrough-context';
 
 export function registerStatusUpdates(services: Services): void {
   const { configuration, keys, server, status, context } = services;
@@ -54,6 +55,8 @@ async function refreshSetup(services: Services): Promise<void> {
   else if (!profile) setupProblem = { reason: 'profileNotFound', profileName: configuration.settings.activeProfile };
   else if (!isKeyOptional(profile) && !(await keys.has(profile.name))) setupProblem = { reason: 'noKey', profileName: profile.name };
   status.update({ setupProblem });
+  setContextKey(CONTEXT_KEY.profileConfigured, profile !== undefined, services.log);
+  setContextKey(CONTEXT_KEY.activeProfileReady, setupProblem === undefined, services.log);
 }
 
 /**
@@ -73,19 +76,28 @@ async function applyKeyChange(services: Services, profile: string): Promise<void
 export type ConnectionCheckResult = { kind: 'skipped'; reason: string } | { kind: 'ok'; models: number; ms: number } | { kind: 'failed'; error: ErrorData } | { kind: 'unavailable'; reason: string };
 
 /**
- * Checks the active profile by listing its models, which costs no tokens. It starts the
- * server when needed, so it is never called from activate() itself.
+ * Checks the active profile by listing its models, which costs no tokens, and sets the
+ * `switchboard.connectionVerified` context key from the result. It starts the server when
+ * needed, so it is never called from activate() itself. The periodic check accepts the
+ * server's model-list cache (5 minutes), and `refresh` sends the request to the provider.
  */
-export async function checkActiveProfile(services: Services): Promise<ConnectionCheckResult> {
+export async function checkActiveProfile(services: Services, options: { refresh?: boolean } = {}): Promise<ConnectionCheckResult> {
+  const result = await runConnectionCheck(services, options.refresh ?? false);
+  setContextKey(CONTEXT_KEY.connectionVerified, result.kind === 'ok', services.log);
+  return result;
+}
+
+async function runConnectionCheck(services: Services, refresh: boolean): Promise<ConnectionCheckResult> {
   const { configuration, keys, server, status, log } = services;
   const profile = configuration.activeProfile();
-  if (!profile) return { kind: 'skipped', reason: 'No profile is configured.' };
-  if (!isKeyOptional(profile) && !(await keys.has(profile.name))) return { kind: 'skipped', reason: `Profile "${profile.name}" has no API key.` };
+  if (!profile) return { kind: 'skipped', reason: vscode.l10n.t('No profile is configured.') };
+  if (!isKeyOptional(profile) && !(await keys.has(profile.name))) return { kind: 'skipped', reason: vscode.l10n.t('Profile "{0}" has no API key.', profile.name) };
 
   const started = performance.now();
   try {
-    // `refresh` skips the server's model-list cache, so the check reaches the provider.
-    const outcome = await server.sendRequest(listModelsRequest, { profile: profile.name, refresh: true });
+    // Without `refresh`, a list the server loaded in the last 5 minutes serves the check.
+    // NOTE: the latency recorded below is then the round trip to the server only.
+    const outcome = await server.sendRequest(listModelsRequest, { profile: profile.name, refresh: refresh || undefined });
     const ms = performance.now() - started;
     if (!outcome.ok) {
       log.warn(`Connection check of profile "${profile.name}" failed: ${outcome.error.code}: ${outcome.error.message}`);
@@ -95,25 +107,27 @@ export async function checkActiveProfile(services: Services): Promise<Connection
     log.debug(`Connection check of profile "${profile.name}": ${outcome.models.length} models in ${Math.round(ms)} ms.`);
     return { kind: 'ok', models: outcome.models.length, ms };
   } catch (error) {
-    const reason = isServerUnavailable(error) ? error.message : `The connection check failed inside the extension: ${(error as Error).message}`;
+    const reason = isServerUnavailable(error) ? error.message : vscode.l10n.t('The connection check failed inside the extension: {0}', (error as Error).message);
     log.error(reason);
     return { kind: 'unavailable', reason };
   }
 }
 
-/** Runs the check now and reports its result, for the Check Connection command. */
+/** Runs the check now, asking the provider rather than the cache, and reports its result, for the Check Connection command. */
 export async function reportConnectionCheck(services: Services): Promise<void> {
-  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Checking the connection…' }, () => checkActiveProfile(services));
+  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Checking the connection…') }, () =>
+    checkActiveProfile(services, { refresh: true }),
+  );
   const profile = services.configuration.activeProfile()?.name;
   switch (result.kind) {
     case 'ok':
-      void vscode.window.showInformationMessage(`Profile "${profile}" is reachable: ${result.models} models listed in ${Math.round(result.ms)} ms.`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('Profile "{0}" is reachable: {1} models listed in {2} ms.', profile ?? '', result.models, Math.round(result.ms)));
       break;
     case 'failed':
       await showEngineError(result.error, services.log, () => reportConnectionCheck(services));
       break;
     case 'skipped':
-      void vscode.window.showWarningMessage(`${result.reason} Nothing was checked.`);
+      void vscode.window.showWarningMessage(vscode.l10n.t('{0} Nothing was checked.', result.reason));
       break;
     case 'unavailable':
       await showServerUnavailable(result.reason, services.log);

@@ -67,6 +67,11 @@ export class CapabilityFile implements CapabilityStore {
     this.saving = next.catch(() => undefined);
     return next;
   }
+
+  /** Waits for the saves already started, so that a shutdown does not cut one off. */
+  flush(): Promise<void> {
+    return this.saving;
+  }
 }
 
 /**

@@ -61,8 +61,9 @@ export function startServer(options: ServerOptions): Connection {
     const inFlight = profiles.reduce((sum, status) => sum + status.inFlight, 0);
     void connection.sendNotification(statusNotification, { profiles, inFlight });
   });
-  connection.onShutdown(() => {
+  connection.onShutdown(async () => {
     monitor.stop();
+    await capabilityFile.flush();
     return engine.close();
   });
   connection.onExit(() => process.exit(0));

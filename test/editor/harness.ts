@@ -59,11 +59,13 @@ const MAX_CONSOLE_MESSAGES = 500;
 
 /**
  * User settings written before the user's own. They keep the workbench from opening a
- * welcome page and from asking the extension gallery, update service or experiment
- * service for anything, because these machines cannot reach them.
+ * welcome page or an extension's walkthrough, which takes the focus and closes a command
+ * palette opened at that moment. They also keep it from asking the extension gallery, update
+ * service or experiment service for anything, because these machines cannot reach them.
  */
 const DEFAULT_USER_SETTINGS = {
   'workbench.startupEditor': 'none',
+  'workbench.welcomePage.walkthroughs.openOnInstall': false,
   'extensions.autoCheckUpdates': false,
   'extensions.autoUpdate': false,
   'extensions.ignoreRecommendations': true,
@@ -71,6 +73,9 @@ const DEFAULT_USER_SETTINGS = {
   'update.mode': 'none',
   'workbench.enableExperiments': false,
 };
+
+/** Settings of VS Code 1.100 with machine scope that the harness sets. */
+const MACHINE_SCOPED_SETTINGS = ['workbench.welcomePage.walkthroughs.openOnInstall'];
 
 /** Keeps an untrusted workspace untrusted without the modal trust dialog covering the editor. */
 const UNTRUSTED_WORKSPACE_SETTINGS = {
@@ -661,6 +666,10 @@ async function writeWorkspace(dirs: EditorDirs, options: EditorOptions, trustWor
     ...options.userSettings,
   };
   await writeJson(path.join(dirs.userData, 'User', 'settings.json'), userSettings);
+  // code-server's extension host is a remote one, which reads machine-scoped settings only from
+  // the Machine folder, so those are written there as well.
+  const machineSettings = Object.fromEntries(MACHINE_SCOPED_SETTINGS.filter((key) => key in userSettings).map((key) => [key, (userSettings as Record<string, unknown>)[key]]));
+  await writeJson(path.join(dirs.userData, 'Machine', 'settings.json'), machineSettings);
   if (options.workspaceSettings) {
     await writeJson(path.join(dirs.workspace, '.vscode', 'settings.json'), options.workspaceSettings);
   }
