@@ -17,7 +17,8 @@ export const USAGE = `Usage:
   switchboard --help | --version
 
 KIND is one of ${PROVIDER_KINDS.join(', ')}, or a preset: ${Object.keys(PRESETS).join(', ')}.
-Profiles come from --profiles FILE or SWITCHBOARD_PROFILES (a JSON array of profiles).
+Profiles come from the JSON file named by --profiles FILE or SWITCHBOARD_PROFILES
+(an array of profiles such as [{"name": "local", "preset": "ollama", "model": "llama3.2"}]).
 Keys come from OPENAI_API_KEY, GEMINI_API_KEY, AZURE_OPENAI_API_KEY or SWITCHBOARD_API_KEY.
 A PROMPT of "-" is read from standard input.
 detect looks for Ollama, LM Studio, llama.cpp server and vLLM on 127.0.0.1, on ports

@@ -118,18 +118,29 @@ async function buildMessages(args: CliArguments, io: CliIo): Promise<ChatMessage
 async function chat(engine: Engine, profile: string, messages: ChatMessage[], args: CliArguments, io: CliIo, signal: AbortSignal): Promise<number> {
   let status: number = EXIT.ok;
   let endedWithNewline = true;
+  // Reasoning goes to stderr under a label, so stdout carries only the answer.
+  let reasoningOpen = false;
+  const closeReasoning = () => {
+    if (reasoningOpen) io.stderr.write('\n');
+    reasoningOpen = false;
+  };
   const request = { profile, messages, maxOutputTokens: args.maxTokens, temperature: args.temperature, stream: args.stream };
   for await (const event of engine.chat(request, signal)) {
     if (args.json) {
       io.stdout.write(`${JSON.stringify(toJsonLine(event))}\n`);
     } else if (event.type === 'text') {
+      closeReasoning();
       io.stdout.write(event.text);
       endedWithNewline = event.text.endsWith('\n');
     } else if (event.type === 'reasoning') {
+      if (!reasoningOpen) io.stderr.write('thinking: ');
+      reasoningOpen = true;
       io.stderr.write(event.text);
     } else if (event.type === 'retry') {
-      io.stderr.write(`switchboard: ${event.code}; retrying in ${(event.delayMs / 1000).toFixed(1)} s (attempt ${event.attempt})\n`);
+      closeReasoning();
+      io.stderr.write(`switchboard: ${event.code}: ${event.message} Retrying in ${(event.delayMs / 1000).toFixed(1)} s (attempt ${event.attempt}).\n`);
     } else if (event.type === 'error') {
+      closeReasoning();
       if (!endedWithNewline) io.stdout.write('\n');
       writeError(event.error, io);
       writeUsageHint(event.error, io);

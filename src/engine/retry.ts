@@ -50,6 +50,12 @@ export interface RetryEvent {
   error: SwitchboardError;
 }
 
+/**
+ * An overloaded model needs seconds, not fractions of a second, to recover: with the default
+ * 500 ms base the waits are about 2 s and then 4 s.
+ */
+const OVERLOAD_DELAY_SCALE = 4;
+
 export class RetryPolicy {
   readonly options: RetryOptions;
   private readonly listeners = new Set<(event: RetryEvent) => void>();
@@ -77,12 +83,16 @@ export class RetryPolicy {
       }
       return { retry: true, delayMs: error.retryAfterMs + Math.round(this.random() * MAX_REQUESTED_WAIT_JITTER_MS) };
     }
-    return { retry: true, delayMs: this.backoff(attempt) };
+    const scale = error.code === 'server.overloaded' ? OVERLOAD_DELAY_SCALE : 1;
+    return { retry: true, delayMs: this.backoff(attempt, scale) };
   }
 
-  /** Exponential backoff with full jitter between half and all of the doubled delay. */
-  backoff(attempt: number): number {
-    const ceiling = Math.min(this.options.maxBackoffMs, this.options.baseDelayMs * 2 ** (attempt - 1));
+  /**
+   * Exponential backoff with full jitter between half and all of the doubled delay; `scale`
+   * multiplies the base delay.
+   */
+  backoff(attempt: number, scale = 1): number {
+    const ceiling = Math.min(this.options.maxBackoffMs, this.options.baseDelayMs * scale * 2 ** (attempt - 1));
     return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
   }
 

@@ -3,13 +3,13 @@
  * doctor can report which source vouched for a server's certificate.
  */
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 
 import type { Logger } from '../types';
 import type { NetworkOptions } from './options';
 
-export type TrustSourceKind = 'bundled' | 'NODE_EXTRA_CA_CERTS' | 'setting' | 'file';
+export type TrustSourceKind = 'bundled' | 'system' | 'NODE_EXTRA_CA_CERTS' | 'setting' | 'file';
 
 export interface TrustSource {
   kind: TrustSourceKind;
@@ -20,6 +20,13 @@ export interface TrustSource {
   /** The reason a configured source contributes nothing, such as an unreadable file. */
   problem?: string;
 }
+
+/**
+ * Certificate bundles that Linux and BSD distributions keep in sync with the system's trust
+ * store (Debian and Ubuntu, Fedora and RHEL, openSUSE, Alpine and the BSDs), so a company root
+ * added with update-ca-certificates or update-ca-trust is trusted without any setting.
+ */
+export const SYSTEM_BUNDLE_PATHS = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/ca-bundle.pem', '/etc/ssl/cert.pem'];
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
@@ -35,6 +42,12 @@ export function splitPem(text: string): string[] {
  */
 export function loadTrustSources(options: Pick<NetworkOptions, 'extraCaCertificates' | 'caCertificateFiles'>, env: Readonly<Record<string, string | undefined>>, logger?: Logger): TrustSource[] {
   const sources: TrustSource[] = [{ kind: 'bundled', label: "Node's bundled root certificates", certificates: [...rootCertificates] }];
+
+  // NOTE: Node 20 has no API for the macOS keychain or the Windows certificate store
+  // (tls.getCACertificates('system') arrived in Node 22.15), so there only the settings and
+  // NODE_EXTRA_CA_CERTS add company roots.
+  const systemBundle = SYSTEM_BUNDLE_PATHS.find((file) => existsSync(file));
+  if (systemBundle) sources.push(readSourceFile('system', `the system certificate store (${systemBundle})`, systemBundle, logger));
 
   const extraFile = env.NODE_EXTRA_CA_CERTS;
   if (extraFile) sources.push(readSourceFile('NODE_EXTRA_CA_CERTS', `NODE_EXTRA_CA_CERTS (${extraFile})`, extraFile, logger));

@@ -92,8 +92,8 @@ export class OpenAiAdapter implements Adapter {
   }
 
   private mapCaught(thrown: unknown, capture: FailureCapture, model: string, context: AdapterContext): SwitchboardError {
-    if (capture.failure && !context.signal.aborted) return mapFailure(capture.failure, this.profile, model);
-    return mapThrown(thrown, this.profile, model, this.profile.baseUrl, context.signal);
+    const mapped = capture.failure && !context.signal.aborted ? mapFailure(capture.failure, this.profile, model) : mapThrown(thrown, this.profile, model, this.profile.baseUrl, context.signal);
+    return context.apiKey === undefined ? asMissingKey(mapped, this.profile) : mapped;
   }
 
   private createClient(context: AdapterContext, capture: FailureCapture): OpenAI {
@@ -113,6 +113,20 @@ export class OpenAiAdapter implements Adapter {
     }
     return new OpenAI({ ...common, baseURL: this.profile.baseUrl });
   }
+}
+
+/**
+ * Reports a rejected key as a missing one when the profile has no key: local-server profiles
+ * send a placeholder, so a server that does require a key rejects that placeholder.
+ */
+function asMissingKey(error: SwitchboardError, profile: Profile): SwitchboardError {
+  if (error.code !== 'auth.invalid_key') return error;
+  return new SwitchboardError('auth.missing_key', `${new URL(profile.baseUrl).host} requires an API key, but profile "${profile.name}" has none (HTTP ${error.status ?? 401}).`, {
+    status: error.status,
+    providerRequestId: error.providerRequestId,
+    providerCode: error.providerCode,
+    fix: [`Set a key for profile "${profile.name}": "Switchboard: Set API Key" in VS Code, or SWITCHBOARD_API_KEY for the command line and the standalone server.`],
+  });
 }
 
 /** Wraps fetch so that an error response's body and headers are kept for mapping. */
