@@ -52,6 +52,8 @@ if command -v code >/dev/null 2>&1 && [ -z "${SWITCHBOARD_DEMO_BROWSER:-}" ]; th
 fi
 
 bash scripts/setup-editor-tests.sh
+# code-server writes its config and data under XDG folders; keep them inside the demo folder.
+export XDG_CONFIG_HOME="$demo/xdg-config" XDG_DATA_HOME="$demo/xdg-data"
 entry=.vscode-test/code-server/node_modules/code-server/out/node/entry.js
 node "$entry" --user-data-dir "$demo/user" --extensions-dir "$demo/extensions" --install-extension "$vsix" >/dev/null
 port=${SWITCHBOARD_DEMO_PORT:-8765}
