@@ -17,8 +17,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
 }
 
-/** Exit statuses: 0 success, 1 the request failed, 2 bad usage or configuration, 130 interrupted. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+/** Exit statuses: 0 success, 1 the request failed, 2 bad usage or configuration, 130 interrupted (SIGINT), 143 terminated (SIGTERM). */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130, terminated: 143 } as const;
 
 declare const __SWITCHBOARD_VERSION__: string | undefined;
 
@@ -55,17 +55,24 @@ async function runWithEngine(args: CliArguments, io: CliIo): Promise<number> {
   const logger = createStderrLogger(io);
   const engine = new Engine({ logger });
   const controller = new AbortController();
+  // SIGTERM cancels like SIGINT, and the status says which signal it was.
+  let terminated = false;
   const onSigint = () => controller.abort();
+  const onSigterm = () => {
+    terminated = true;
+    controller.abort();
+  };
   process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigterm);
   try {
     const profileName = await configureEngine(engine, args, io.env);
-    if (args.command === 'models') return await listModels(engine, profileName, args, io, controller.signal);
-    const messages = await buildMessages(args, io);
-    return await chat(engine, profileName, messages, args, io, controller.signal);
+    const status = args.command === 'models' ? await listModels(engine, profileName, args, io, controller.signal) : await chat(engine, profileName, await buildMessages(args, io), args, io, controller.signal);
+    return terminated && status === EXIT.interrupted ? EXIT.terminated : status;
   } catch (error) {
     return reportUsageError(error, io, args.json);
   } finally {
     process.removeListener('SIGINT', onSigint);
+    process.removeListener('SIGTERM', onSigterm);
     await engine.close();
   }
 }

@@ -47,6 +47,12 @@ function selectProfile(args: CliArguments, env: NodeJS.ProcessEnv): { profile: P
   }
   const argv = args.profilesFile ? ['--profiles', args.profilesFile] : [];
   const configuration = loadStandaloneConfiguration(undefined, env, argv);
+  // The same check as Engine.configure, which `chat` and `models` go through.
+  const names = configuration.profiles.map((input) => input.name);
+  const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+  if (duplicate !== undefined) {
+    throw new SwitchboardError('config.invalid', `Two profiles are named "${String(duplicate)}".`, { fix: ['Give each profile its own name.'] });
+  }
   const name = args.profile ?? String(configuration.profiles[0]?.name ?? '');
   const found = configuration.profiles.find((input) => input.name === name);
   if (!found) {

@@ -80,6 +80,8 @@ export class Engine {
   private readonly logger: Logger;
   private profiles = new Map<string, Profile>();
   private readonly keys = new Map<string, string>();
+  /** Deadline controllers of the requests in flight, which `close` aborts. */
+  private readonly activeRequests = new Set<AbortController>();
   private readonly statuses = new Map<string, ProfileStatus>();
   private readonly statusListeners = new Set<(status: ProfileStatus) => void>();
   private responseCache: ResponseCache;
@@ -128,7 +130,15 @@ export class Engine {
     }
     if (retry) Object.assign(this.retryPolicy.options, retry);
     this.responseCache = responseCache;
+    const previousProfiles = this.profiles;
     this.profiles = profiles;
+    // A changed definition may fix what opened a profile's breaker, and may point at another server.
+    const changed = [...profiles.values()].filter((profile) => {
+      const before = previousProfiles.get(profile.name);
+      return before === undefined || JSON.stringify(before) !== JSON.stringify(profile);
+    });
+    for (const profile of changed) this.circuits.reset(profile.name);
+    if (changed.length > 0) this.modelLists.clear();
   }
 
   listProfiles(): Profile[] {
@@ -192,7 +202,11 @@ export class Engine {
       return { items: this.send(request, upstreamSignal, observer.firstByte), onItem: observer.event };
     };
     const key = responseCacheKey(request, profile, this.keys.get(profile.name));
-    return this.responseCache.stream(key, upstream, { signal, bypass: request.bypassCache, observer: this.recorder.observeRequest(profile.name) });
+    // Each caller has its own deadline, so one that joins an identical request in flight ends by
+    // its deadline, while the shared upstream keeps running for the callers still reading it.
+    const deadline = this.createDeadline(signal);
+    const events = this.responseCache.stream(key, upstream, { signal: deadline.signal, bypass: request.bypassCache, observer: this.recorder.observeRequest(profile.name) });
+    return disposeAfter(events, deadline.dispose);
   }
 
   /** Sends a request upstream with retries; `onFirstByte` is called when response headers arrive. */
@@ -353,8 +367,13 @@ export class Engine {
     };
   }
 
+  /**
+   * Aborts every request in flight with `cancelled`, then closes the connections. undici's
+   * `close` waits for requests in flight, so after `CLOSE_GRACE_MS` the dispatcher is destroyed.
+   */
   async close(): Promise<void> {
-    await this.network.close();
+    for (const controller of this.activeRequests) controller.abort(new SwitchboardError('cancelled', 'The request was cancelled because Switchboard is shutting down.'));
+    await this.network.close(CLOSE_GRACE_MS);
   }
 
   /** Returns a cache with the new bounds (raising `config.invalid` for bad ones), or the current one when they are unchanged. */
@@ -408,11 +427,13 @@ export class Engine {
     const onAbort = () => controller.abort(new SwitchboardError('cancelled', 'The request was cancelled.'));
     if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
+    this.activeRequests.add(controller);
     return {
       signal: controller.signal,
       dispose: () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
+        this.activeRequests.delete(controller);
       },
     };
   }
@@ -454,6 +475,18 @@ export class Engine {
   private logLine(requestId: string, profile: Profile, model: string, outcome: string, started: number, attempt: number): void {
     const host = new URL(profile.baseUrl).host;
     this.logger.info(`[${requestId}] ${profile.kind} ${host} ${model} ${outcome} ${Date.now() - started}ms attempt ${attempt}`);
+  }
+}
+
+/** Milliseconds `close` waits for aborted requests to release their connections before it destroys them. */
+const CLOSE_GRACE_MS = 1000;
+
+/** Yields every event of `events`, then calls `dispose` however the iteration ends. */
+async function* disposeAfter<T>(events: AsyncGenerator<T>, dispose: () => void): AsyncGenerator<T> {
+  try {
+    yield* events;
+  } finally {
+    dispose();
   }
 }
 

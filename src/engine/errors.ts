@@ -3,6 +3,7 @@
  * Errors cross process boundaries as ErrorData, so callers identify them by `code`, never by
  * `instanceof`.
  */
+import { redactText } from './redact';
 
 export const ERROR_CODES = [
   'auth.invalid_key',
@@ -242,20 +243,25 @@ export class SwitchboardError extends Error {
     };
   }
 
+  /**
+   * Converts the error to the form that leaves the engine. The message, fixes and cause pass
+   * through `redactText`, because they can quote URLs, headers or provider text that carry a key.
+   */
   toData(): ErrorData {
+    const cause = describeCause(this.cause);
     return {
       code: this.code,
-      message: this.message,
+      message: redactText(this.message),
       retryable: this.retryable,
       retryAfterMs: this.retryAfterMs,
       status: this.status,
       providerRequestId: this.providerRequestId,
       requestId: this.requestId,
-      fix: this.fix,
+      fix: this.fix.map(redactText),
       actions: this.actions,
       providerCode: this.providerCode,
       partialText: this.partialText,
-      cause: describeCause(this.cause),
+      cause: cause === undefined ? undefined : redactText(cause),
       docsUrl: docsUrl(this.code),
       suggestedModels: this.suggestedModels,
     };

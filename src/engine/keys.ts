@@ -15,6 +15,13 @@ export function checkApiKey(key: string, profile: Profile): string {
   if (/\s/.test(key)) {
     throw keyError(`${label} contains white space.`, 'Paste only the key itself, one word with no spaces.');
   }
+  // HTTP header values are byte strings, and fetch rejects control characters in them.
+  if (/[\u0000-\u001f\u007f]/.test(key)) {
+    throw keyError(`${label} contains a control character.`, 'Copy the key again from the provider\'s console and paste only the key.');
+  }
+  if (/[^\u0000-\u00ff]/.test(key)) {
+    throw keyError(`${label} contains a character outside Latin-1, which cannot be sent in an HTTP header.`, 'Copy the key again from the provider\'s console; keys use only ASCII letters, digits and symbols.');
+  }
   if (/^["'`].*["'`]$/.test(key) || /^["'`]|["'`]$/.test(key)) {
     throw keyError(`${label} is wrapped in quotes.`, 'Set the key again without the quotes.');
   }

@@ -1,6 +1,7 @@
 /** Named provider configurations, presets for local servers, and their validation. */
 
 import { SwitchboardError } from './errors';
+import { redactText } from './redact';
 import { PROVIDER_KINDS, type ProviderKind } from './types';
 
 export interface Profile {
@@ -106,10 +107,12 @@ export function parseProfile(input: ProfileInput, where = 'profile'): Profile {
  */
 export function normalizeBaseUrl(raw: string, kind: ProviderKind, label = 'profile'): string {
   const trimmed = raw.trim();
+  // Messages quote the URL with keys in its query or user information masked.
+  const shown = redactText(trimmed);
   // URL parses "localhost:11434/v1" as the scheme "localhost:", so a missing scheme is caught first.
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) {
-    throw new SwitchboardError('config.base_url', `The base URL "${trimmed}" of ${label} has no http:// or https:// at its start.`, {
-      fix: [`Write the whole URL, such as http://${trimmed.replace(/^\/+/, '') || '127.0.0.1:11434/v1'}.`],
+    throw new SwitchboardError('config.base_url', `The base URL "${shown}" of ${label} has no http:// or https:// at its start.`, {
+      fix: [`Write the whole URL, such as http://${shown.replace(/^\/+/, '') || '127.0.0.1:11434/v1'}.`],
     });
   }
 
@@ -117,17 +120,17 @@ export function normalizeBaseUrl(raw: string, kind: ProviderKind, label = 'profi
   try {
     url = new URL(trimmed);
   } catch {
-    throw new SwitchboardError('config.base_url', `The base URL "${trimmed}" of ${label} is not a valid URL.`, {
+    throw new SwitchboardError('config.base_url', `The base URL "${shown}" of ${label} is not a valid URL.`, {
       fix: ['Use a full URL with its scheme, such as http://127.0.0.1:11434/v1.'],
     });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new SwitchboardError('config.base_url', `The base URL "${trimmed}" of ${label} uses ${url.protocol}; only http and https are supported.`, {
+    throw new SwitchboardError('config.base_url', `The base URL "${shown}" of ${label} uses ${url.protocol}; only http and https are supported.`, {
       fix: ['Start the base URL with http:// or https://.'],
     });
   }
   if (url.search || url.hash) {
-    throw new SwitchboardError('config.base_url', `The base URL "${trimmed}" of ${label} contains a query or fragment.`, {
+    throw new SwitchboardError('config.base_url', `The base URL "${shown}" of ${label} contains a query or fragment.`, {
       fix: ['Remove everything from "?" or "#"; set the API version in the profile\'s apiVersion field instead.'],
     });
   }
@@ -147,6 +150,9 @@ function guessServer(baseUrl: string): LocalServer | undefined {
   return undefined;
 }
 
+/** Headers that the HTTP client controls; a profile value would break the request's framing or routing. */
+const TRANSPORT_HEADERS = new Set(['content-length', 'transfer-encoding', 'host', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect']);
+
 function parseHeaders(value: unknown, label: string): Record<string, string> | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'object' || Array.isArray(value)) {
@@ -157,8 +163,18 @@ function parseHeaders(value: unknown, label: string): Record<string, string> | u
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key)) {
       throw invalid(`The header name "${key}" in ${label} is not a valid HTTP header name.`, 'Use letters, digits and hyphens only.');
     }
+    if (TRANSPORT_HEADERS.has(key.toLowerCase())) {
+      throw invalid(`The header "${key}" in ${label} cannot be set, because the HTTP client sets it for each request.`, `Remove "${key}" from the headers.`);
+    }
     if (typeof headerValue !== 'string' || /[\r\n]/.test(headerValue)) {
       throw invalid(`The header "${key}" in ${label} must be a single-line string.`, 'Remove line breaks and quote the value.');
+    }
+    // HTTP header values are byte strings, and fetch rejects control characters other than tab.
+    if (/[\u0000-\u0008\u000a-\u001f\u007f]|[^\u0000-\u00ff]/.test(headerValue)) {
+      throw invalid(
+        `The header "${key}" in ${label} contains a control character or a character outside Latin-1, which cannot be sent in an HTTP header.`,
+        'Use only printable ASCII characters in header values, or percent-encode the others.',
+      );
     }
     headers[key] = headerValue;
   }

@@ -3,26 +3,37 @@
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'api-key', 'x-api-key', 'x-goog-api-key', 'cookie', 'set-cookie']);
 const SECRET_QUERY_PARAMS = new Set(['key', 'api_key', 'apikey', 'api-key', 'token', 'access_token']);
 
-/** Keys registered at run time, so they are masked even where they appear in free text. */
-const knownSecrets = new Set<string>();
+/**
+ * Keys registered at run time, so they are masked even where they appear in free text, with the
+ * number of holders of each. Several profiles and engines (the doctor creates its own) can hold
+ * the same key, so a key stays masked until every `registerSecret` has its `forgetSecret`.
+ */
+const knownSecrets = new Map<string, number>();
 
 export function registerSecret(secret: string | undefined): void {
-  if (secret && secret.length >= 4) knownSecrets.add(secret);
+  if (secret && secret.length >= 4) knownSecrets.set(secret, (knownSecrets.get(secret) ?? 0) + 1);
 }
 
+/** Releases one registration of `secret`. The key stays masked while other registrations remain. */
 export function forgetSecret(secret: string | undefined): void {
-  if (secret) knownSecrets.delete(secret);
+  if (!secret) return;
+  const holders = knownSecrets.get(secret);
+  if (holders === undefined) return;
+  if (holders > 1) knownSecrets.set(secret, holders - 1);
+  else knownSecrets.delete(secret);
 }
 
 /** Masks keys in URLs (query parameters and user information), bearer tokens and registered secrets. */
 export function redactText(text: string): string {
   let result = text;
-  for (const secret of knownSecrets) result = result.split(secret).join('****');
+  for (const secret of knownSecrets.keys()) result = result.split(secret).join('****');
   result = result.replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]{4,}/gi, '$1****');
   result = result.replace(/\b(sk|rk|pk)-[A-Za-z0-9_-]{8,}/g, '$1-****');
   result = result.replace(/\bAIza[0-9A-Za-z_-]{20,}/g, 'AIza****');
   result = result.replace(/([?&](?:key|api_key|apikey|api-key|token|access_token)=)[^&#\s"']+/gi, '$1****');
-  result = result.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)([^/@\s:]+):([^/@\s]+)@/gi, '$1$2:****@');
+  // User information in URLs, also where the scheme is missing or malformed (`http//user:password@host`).
+  // The placeholder "password" stays, so fixing advice can show the form of a proxy URL.
+  result = result.replace(/([^\s/@:'"<>]+):([^\s/@'"<>]+)@/g, (match: string, user: string, password: string) => (password === 'password' ? match : `${user}:****@`));
   return result;
 }
 

@@ -33,8 +33,7 @@ export function loadStandaloneConfiguration(initializationOptions: unknown, env:
   const fromOptions = (initializationOptions as { profiles?: unknown } | undefined)?.profiles;
   let profiles: ProfileInput[];
   let source: string;
-  const fileArgument = argv.indexOf('--profiles');
-  const file = fileArgument !== -1 ? argv[fileArgument + 1] : env.SWITCHBOARD_PROFILES;
+  const file = profilesArgument(argv) ?? env.SWITCHBOARD_PROFILES;
   if (fromOptions !== undefined) {
     profiles = checkProfileList(fromOptions, 'initializationOptions.profiles');
     source = 'initializationOptions';
@@ -46,6 +45,22 @@ export function loadStandaloneConfiguration(initializationOptions: unknown, env:
     source = 'the built-in defaults';
   }
   return { profiles, keys: keysFromEnvironment(profiles, env), source };
+}
+
+/**
+ * Returns the file named by `--profiles FILE` or `--profiles=FILE`. A `--profiles` with no file
+ * raises `config.invalid`, so the caller reports it instead of loading the defaults.
+ */
+function profilesArgument(argv: readonly string[]): string | undefined {
+  for (const [index, argument] of argv.entries()) {
+    let file: string | undefined;
+    if (argument.startsWith('--profiles=')) file = argument.slice('--profiles='.length);
+    else if (argument === '--profiles') file = argv[index + 1];
+    else continue;
+    if (!file) throw new SwitchboardError('config.invalid', 'The --profiles option has no file name.', { fix: ['Pass the path of a profiles file, as in --profiles FILE or --profiles=FILE.'] });
+    return file;
+  }
+  return undefined;
 }
 
 /** Reads a profiles file: either an array of profiles or an object with a `profiles` array. */

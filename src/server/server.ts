@@ -61,12 +61,15 @@ export function startServer(options: ServerOptions): Connection {
     const inFlight = profiles.reduce((sum, status) => sum + status.inFlight, 0);
     void connection.sendNotification(statusNotification, { profiles, inFlight });
   });
+  let shutDown = false;
   connection.onShutdown(async () => {
+    shutDown = true;
     monitor.stop();
     await capabilityFile.flush();
     return engine.close();
   });
-  connection.onExit(() => process.exit(0));
+  // LSP: the exit code is 0 after a `shutdown` request and 1 otherwise.
+  connection.onExit(() => process.exit(shutDown ? 0 : 1));
   connection.listen();
   return connection;
 }
@@ -99,7 +102,9 @@ function registerHandlers(connection: Connection, engine: Engine, logger: Logger
   });
 
   connection.onRequest(setKeyRequest, (params) => {
-    engine.setKey(params.profile, params.key);
+    const problem = checkSetKeyParams(params);
+    if (problem) return { ok: false as const, error: problem.toData() };
+    engine.setKey(params.profile, params.key ?? undefined);
     logger.info(`Key ${params.key ? 'set' : 'removed'} for profile "${params.profile}".`);
     return { ok: true as const };
   });
@@ -277,4 +282,20 @@ async function applyStandaloneConfiguration(engine: Engine, initializationOption
 function toErrorData(error: unknown) {
   if (isSwitchboardError(error)) return error.toData();
   return new SwitchboardError('internal', (error as Error)?.message ?? String(error), { cause: error }).toData();
+}
+
+/** Checks `switchboard/setKey` parameters, which arrive from the client unchecked. */
+function checkSetKeyParams(params: unknown): SwitchboardError | undefined {
+  const { profile, key } = (typeof params === 'object' && params !== null ? params : {}) as { profile?: unknown; key?: unknown };
+  if (typeof profile !== 'string' || profile.trim() === '') {
+    return new SwitchboardError('config.invalid', 'The setKey request has a missing or empty profile name.', {
+      fix: ['Send the name of a configured profile as a non-empty string in "profile".'],
+    });
+  }
+  if (key !== undefined && key !== null && typeof key !== 'string') {
+    return new SwitchboardError('config.invalid', `The key for profile "${profile}" is of type ${Array.isArray(key) ? 'array' : typeof key}, not a string.`, {
+      fix: ['Send the key as a string, or send no key (or null) to remove it.'],
+    });
+  }
+  return undefined;
 }

@@ -96,6 +96,31 @@ describe('language server over stdio', function () {
     assert.deepEqual(after.keys, []);
   });
 
+  it('setKey rejects a key that is not a string', async () => {
+    for (const key of [12345678, { a: 1 }, ['k'], true]) {
+      const outcome = await server.connection.sendRequest(setKeyRequest, { profile: 'emulator', key } as never);
+      assert.equal(outcome.ok, false, JSON.stringify(key));
+      assert.equal(outcome.ok ? undefined : outcome.error.code, 'config.invalid', JSON.stringify(key));
+    }
+    const { result } = await chatWithProgress(server, 'chat-after-bad-key');
+    assert.equal(result.error, undefined);
+    assert.equal(emulator.requests[0]!.headers.authorization, `Bearer ${KEY}`);
+  });
+
+  it('setKey rejects a missing profile name', async () => {
+    for (const profile of [undefined, '', 7, { toString: 1 }]) {
+      const outcome = await server.connection.sendRequest(setKeyRequest, { profile, key: KEY } as never);
+      assert.equal(outcome.ok ? undefined : outcome.error.code, 'config.invalid', JSON.stringify(profile));
+    }
+  });
+
+  it('setKey with a null key removes it', async () => {
+    const outcome = await server.connection.sendRequest(setKeyRequest, { profile: 'emulator', key: null } as never);
+    assert.equal(outcome.ok, true);
+    const { keys } = await server.connection.sendRequest(listProfilesRequest, {});
+    assert.deepEqual(keys, []);
+  });
+
   it('streams events as progress before the result', async () => {
     // The server sends the events of one turn of its event loop as one batch, so the tokens are spaced out.
     emulator.script({ delayBetweenChunksMs: 5 });

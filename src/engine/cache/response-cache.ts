@@ -95,7 +95,7 @@ export class ResponseCache {
    */
   stream(key: string, upstream: StreamSource<ChatEvent>, options: StreamOptions = {}): AsyncGenerator<ChatEvent> {
     const { observer, signal } = options;
-    const subscription = { signal, onAbort: cancelledEvent, onItem: observer?.event, onEnd: observer?.end };
+    const subscription = { signal, onAbort: (received: readonly ChatEvent[]) => abortedEvent(received, signal?.reason), onItem: observer?.event, onEnd: observer?.end };
     if (!options.bypass) {
       const stored = this.answers.get(key);
       if (stored) {
@@ -172,7 +172,7 @@ function completeAnswer(items: readonly ChatEvent[]): StoredAnswer | undefined {
 async function* replay(events: readonly ChatEvent[], { signal, observer }: StreamOptions): AsyncGenerator<ChatEvent> {
   try {
     for (const [index, stored] of events.entries()) {
-      const event = signal?.aborted ? cancelledEvent(events.slice(0, index)) : stored.type === 'end' ? { ...stored, cached: true } : stored;
+      const event = signal?.aborted ? abortedEvent(events.slice(0, index), signal.reason) : stored.type === 'end' ? { ...stored, cached: true } : stored;
       observer?.event(event);
       yield event;
       if (event.type === 'error') return;
@@ -182,9 +182,13 @@ async function* replay(events: readonly ChatEvent[], { signal, observer }: Strea
   }
 }
 
-/** Builds the final event of a caller that cancelled, keeping the text it had received, as the engine does. */
-function cancelledEvent(received: readonly ChatEvent[]): ChatEvent {
-  const error = new SwitchboardError('cancelled', 'The request was cancelled.');
+/**
+ * Builds the final event of a caller whose signal aborted, keeping the text it had received, as
+ * the engine does. A SwitchboardError reason (such as the caller's own `timeout.deadline`) is
+ * used as the error, and any other reason gives `cancelled`.
+ */
+function abortedEvent(received: readonly ChatEvent[], reason: unknown): ChatEvent {
+  const error = reason instanceof SwitchboardError ? new SwitchboardError(reason.code, reason.message, { fix: reason.fix }) : new SwitchboardError('cancelled', 'The request was cancelled.');
   const text = received.map((event) => (event.type === 'text' ? event.text : '')).join('');
   if (text) error.partialText = text;
   return { type: 'error', error: error.toData() };

@@ -6,7 +6,7 @@
 import { SwitchboardError } from '../errors';
 import { checkApiKey, isKeyOptional } from '../keys';
 import { isLocalhostName } from '../network/localhost';
-import { resolveNetworkOptions } from '../network/options';
+import { checkProxyUrl, resolveNetworkOptions } from '../network/options';
 import { decideProxy } from '../network/proxy';
 import { parseProfile, type Profile } from '../profiles';
 import { redactUrl } from '../redact';
@@ -27,6 +27,7 @@ export async function checkConfiguration(context: DoctorContext, details: string
   const secure = url.protocol === 'https:';
   context.target = { url, host, port: Number(url.port) || (secure ? 443 : 80), secure };
   context.proxy = decideProxy(url, context.network, process.env);
+  if (context.proxy.proxyUrl && context.proxy.source !== 'setting') checkProxyUrl(context.proxy.proxyUrl, context.proxy.source);
 
   details.push(`Profile "${profile.name}": kind ${profile.kind}${profile.server ? ` (${profile.server})` : ''}, model ${profile.model}.`);
   details.push(`Base URL: ${redactUrl(profile.baseUrl)}.`);

@@ -111,7 +111,10 @@ function secretsOf(options: DoctorOptions): string[] {
       const password = new URL(proxy).password;
       if (password) secrets.push(password, decodeURIComponent(password));
     } catch {
-      // An invalid proxy URL is reported by the configuration step; it has no password to mask.
+      // The configuration step reports an invalid proxy URL. Its text after the last ":" before
+      // the "@" may still be a password, so that text is masked too.
+      const password = /:([^:@/\s]+)@/.exec(proxy)?.[1];
+      if (password) secrets.push(password);
     }
   }
   return secrets.filter((secret) => secret.length >= 4);

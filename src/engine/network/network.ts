@@ -12,7 +12,7 @@ import { SwitchboardError } from '../errors';
 import { redactUrl } from '../redact';
 import type { Logger } from '../types';
 import { lookupWithLocalhost } from './localhost';
-import { isLoopbackHost, resolveNetworkOptions, type NetworkOptions } from './options';
+import { checkProxyUrl, isLoopbackHost, resolveNetworkOptions, type NetworkOptions } from './options';
 import { decideProxy, describeProxyDecision, type ProxyEnvironment } from './proxy';
 import { classifyProxyFailure, findSwitchboardError } from './transport-errors';
 import { loadTrustSources } from './trust';
@@ -44,12 +44,29 @@ export class Network {
   /** A `fetch` for SDKs: same signature as the standard one, routed through this layer. */
   readonly fetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => this.send(input, init);
 
-  async close(): Promise<void> {
-    await this.dispatcher.close();
+  /**
+   * Closes the connections once their requests end. With `graceMs`, connections still busy after
+   * that many milliseconds are destroyed, which fails their requests.
+   */
+  async close(graceMs?: number): Promise<void> {
+    const closed = this.dispatcher.close();
+    if (graceMs === undefined) return closed;
+    // `destroy` may make the pending `close` reject after the race below has settled.
+    closed.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), graceMs)));
+    try {
+      if ((await Promise.race([closed, expired])) === 'expired') await this.dispatcher.destroy();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async send(input: string | URL | Request, init: RequestInit = {}, redirects = 0): Promise<Response> {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    // The proxy setting is checked when it is configured; the environment's proxy only here.
+    const decision = decideProxy(url, this.options, this.env);
+    if (decision.proxyUrl && decision.source !== 'setting') checkProxyUrl(decision.proxyUrl, decision.source);
     const controller = new AbortController();
     const outer = init.signal ?? (input instanceof Request ? input.signal : undefined);
     const forwardAbort = () => controller.abort(outer?.reason);
@@ -57,6 +74,9 @@ export class Network {
     outer?.addEventListener('abort', forwardAbort, { once: true });
 
     const firstByteMs = isLoopbackHost(url.hostname) ? this.options.localFirstByteTimeoutMs : this.options.firstByteTimeoutMs;
+    // NOTE: the timer starts before undici dispatches the request, so time spent waiting for a
+    // free pooled connection (more requests in flight than maxConnectionsPerOrigin) counts as
+    // the server being slow.
     const firstByteTimer = setTimeout(() => {
       controller.abort(
         new SwitchboardError('timeout.first_byte', `${url.host} sent no response within ${Math.round(firstByteMs / 1000)} s.`, {

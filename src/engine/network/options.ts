@@ -1,6 +1,7 @@
 /** Network settings of the engine, with their defaults and validation. */
 
 import { SwitchboardError } from '../errors';
+import { sourceLabel, type ProxySource } from './proxy';
 
 export interface NetworkOptions {
   /** Milliseconds to open a TCP (and TLS) connection. */
@@ -79,20 +80,31 @@ export function resolveNetworkOptions(input: Partial<NetworkOptions> = {}): Netw
   return options;
 }
 
-function checkProxyUrl(proxy: string): void {
+/**
+ * Checks a proxy URL from the setting or from an environment variable. The messages name where
+ * the URL came from but never quote it, because it can carry a password.
+ */
+export function checkProxyUrl(proxy: string, source: ProxySource = 'setting'): void {
+  const label = sourceLabel(source);
+  const fix = source === 'setting'
+    ? 'Write the proxy as http://host:port or http://user:password@host:port.'
+    : `Set ${source} to http://host:port or http://user:password@host:port, or unset it.`;
   let url: URL;
   try {
     url = new URL(proxy);
   } catch {
-    throw new SwitchboardError('config.invalid', 'The proxy setting is not a valid URL.', {
-      fix: ['Write the proxy as http://host:port or http://user:password@host:port.'],
-    });
+    throw new SwitchboardError('config.invalid', `${capitalize(label)} is not a valid proxy URL.`, { fix: [fix] });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new SwitchboardError('config.invalid', `The proxy URL uses ${url.protocol}; only http and https proxies are supported.`, {
-      fix: ['Use an http:// or https:// proxy URL.'],
+    const where = source === 'setting' ? 'The proxy URL' : `The proxy URL in ${label}`;
+    throw new SwitchboardError('config.invalid', `${where} uses ${url.protocol}; only http and https proxies are supported.`, {
+      fix: [source === 'setting' ? 'Use an http:// or https:// proxy URL.' : fix],
     });
   }
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** True for hosts on this machine, where servers may be slow to send their first byte. */

@@ -1,6 +1,7 @@
 /** A newline-delimited JSON parser over raw body bytes, as Ollama's native API streams. */
 
 import { SwitchboardError } from '../errors';
+import { MAX_STREAM_LINE_CHARS, tooLarge } from './limits';
 
 /** Yields one parsed value per line; a final line cut off mid-value raises `stream.interrupted`. */
 export async function* parseNdjson(body: AsyncIterable<Uint8Array>): AsyncGenerator<unknown> {
@@ -18,6 +19,7 @@ export async function* parseNdjson(body: AsyncIterable<Uint8Array>): AsyncGenera
       if (line !== '') yield parseLine(line, bytes);
       newline = buffer.indexOf('\n');
     }
+    if (buffer.length > MAX_STREAM_LINE_CHARS) throw tooLarge('a line', MAX_STREAM_LINE_CHARS, 'characters');
   }
 
   buffer += decoder.decode();

@@ -5,6 +5,7 @@
  */
 
 import { SwitchboardError } from '../errors';
+import { MAX_STREAM_LINE_CHARS, tooLarge } from './limits';
 
 export interface SseEvent {
   /** The `event:` field, or 'message' when absent. */
@@ -38,9 +39,12 @@ export async function* parseSse(body: AsyncIterable<Uint8Array>, onComment?: (te
       if (event) {
         yield event;
         pending = newPending();
+      } else if (pending.size > MAX_STREAM_LINE_CHARS) {
+        throw tooLarge('an event', MAX_STREAM_LINE_CHARS, 'characters');
       }
     }
     buffer = lines.rest();
+    if (buffer.length > MAX_STREAM_LINE_CHARS) throw tooLarge('an event-stream line', MAX_STREAM_LINE_CHARS, 'characters');
   }
 
   buffer += decoder.decode();
@@ -71,10 +75,12 @@ interface PendingEvent {
   data: string[];
   id?: string;
   hasData: boolean;
+  /** Characters of data collected so far, checked against MAX_STREAM_LINE_CHARS. */
+  size: number;
 }
 
 function newPending(): PendingEvent {
-  return { event: 'message', data: [], hasData: false };
+  return { event: 'message', data: [], hasData: false, size: 0 };
 }
 
 /** Reads complete lines from decoded text; `rest` is the unfinished end. */
@@ -130,6 +136,7 @@ function applyLine(pending: PendingEvent, line: string, onComment?: (text: strin
   if (value.startsWith(' ')) value = value.slice(1);
   if (field === 'data') {
     pending.data.push(value);
+    pending.size += value.length + 1;
     pending.hasData = true;
   } else if (field === 'event') {
     pending.event = value;
@@ -137,6 +144,7 @@ function applyLine(pending: PendingEvent, line: string, onComment?: (text: strin
     // llama.cpp's server has written errors as a non-standard `error:` field; keep them as an error event.
     pending.event = 'error';
     pending.data.push(value);
+    pending.size += value.length + 1;
     pending.hasData = true;
   } else if (field === 'id') {
     pending.id = value;

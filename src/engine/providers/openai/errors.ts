@@ -8,6 +8,8 @@
  * and param win over the gateway's, because they name the real cause.
  */
 
+import { APIConnectionTimeoutError } from 'openai';
+
 import { SwitchboardError, type Correction, type ErrorCode, type SwitchboardErrorOptions } from '../../errors';
 import { classifyTransportError } from '../../network/transport-errors';
 import type { Profile } from '../../profiles';
@@ -579,11 +581,29 @@ export function mapThrown(thrown: unknown, profile: Profile, model: string, url:
   }
   const name = (thrown as Error)?.name;
   if (name === 'AbortError' || name === 'APIUserAbortError') return new SwitchboardError('cancelled', 'The request was cancelled.');
+  // openai 6.x replaces a fetch failure whose text matches /timed? ?out/ (undici's connect and
+  // TLS-handshake timeouts among them) with an APIConnectionTimeoutError that has no cause. Its
+  // own request timeout is set to a day, so here the timeout is the connection's.
+  if (thrown instanceof APIConnectionTimeoutError) {
+    const host = hostOf(url);
+    return new SwitchboardError('timeout.connect', `Connecting to ${host} timed out.`, {
+      fix: ['Check that the host is reachable from this machine, or set a proxy.', 'Raise the connect timeout setting on slow networks.'],
+      cause: thrown,
+    });
+  }
   return new SwitchboardError('internal', `Unexpected failure talking to ${providerLabel(profile)}: ${(thrown as Error)?.message ?? String(thrown)}`, { cause: thrown });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers.
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
 
 function error(code: ErrorCode, message: string, context: RuleContext, extra: SwitchboardErrorOptions): SwitchboardError {
   return new SwitchboardError(code, message, { ...context.options, ...extra });

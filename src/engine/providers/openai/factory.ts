@@ -15,6 +15,7 @@ import { mapFailure, mapThrown, type RawFailure } from './errors';
 import { listOllamaModels } from './ollama';
 import { toChatCompletionBody } from './request';
 import { convertCompletion, convertStream, InStreamError } from './stream';
+import { MAX_COMPLETE_BODY_BYTES, MAX_ERROR_BODY_BYTES, readTextUpTo, tooLarge } from '../../streams/limits';
 
 /** Sent as the key to servers that need none, because the SDK requires one. */
 const PLACEHOLDER_KEY = 'no-key-needed';
@@ -69,7 +70,9 @@ export class OpenAiAdapter implements Adapter {
       } else {
         // Some servers answer a streaming request with one JSON body, which may be an error
         // despite status 200 (LM Studio does this for an unknown path).
-        yield* convertCompletion(await response.text());
+        const body = await readTextUpTo(response, MAX_COMPLETE_BODY_BYTES);
+        if (body.truncated) throw tooLarge('a JSON answer', MAX_COMPLETE_BODY_BYTES, 'bytes');
+        yield* convertCompletion(body.text);
       }
     } catch (thrown) {
       throw this.mapBodyError(thrown, response, request.model, context);
@@ -134,7 +137,8 @@ function captureFailures(fetch: typeof globalThis.fetch, capture: FailureCapture
   return async (input, init) => {
     const response = await fetch(input, init);
     if (response.ok) return response;
-    const text = await response.text();
+    // Only the start of a long error body is kept; it is enough to map the error.
+    const { text } = await readTextUpTo(response, MAX_ERROR_BODY_BYTES);
     capture.failure = { status: response.status, text, headers: response.headers };
     return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
   };

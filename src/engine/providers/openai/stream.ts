@@ -103,6 +103,12 @@ function* finish(state: StreamState): Generator<ChatEvent> {
       fix: ['Retry the request; the connection or the server cut the answer off.'],
     });
   }
+  if (!state.finishReason && state.textLength === 0) {
+    // [DONE] alone, with no text and no finish reason, is not an answer, so it must not be cached as one.
+    throw new SwitchboardError('output.empty', 'The stream ended with [DONE] before any text or finish reason; the server sent no answer.', {
+      fix: ['Retry the request, and check the model and the server logs if it keeps happening.'],
+    });
+  }
   if (state.finishReason === 'error') {
     throw new SwitchboardError('server.error', 'The server ended the answer with finish reason "error".', { fix: ['Retry the request.'] });
   }
