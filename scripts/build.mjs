@@ -1,5 +1,6 @@
 // Builds the bundles: dist/extension.js (the VS Code client, `vscode` left external),
 // dist/language-client.js (vscode-languageclient, loaded by the client on first need),
+// dist/feedback-panel.js (the feedback form, loaded when it first opens),
 // dist/server.js (the language server), dist/cli.js (the command line) and
 // media/feedback/feedback.js (the feedback form's page script).
 // Usage: node scripts/build.mjs [--watch] [--dev]   (--dev keeps bundles unminified with source maps)
@@ -29,6 +30,8 @@ const entries = [
   { entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   // vscode-languageclient, loaded by the extension when the server first starts, not at activation.
   { entryPoints: ['src/extension/language-client.ts'], outfile: 'dist/language-client.js', external: ['vscode'] },
+  // The feedback form's extension side, loaded on the first Send Feedback, not at activation.
+  { entryPoints: ['src/extension/feedback/feedback-panel.ts'], outfile: 'dist/feedback-panel.js', external: ['vscode'] },
   { entryPoints: ['src/server/main.ts'], outfile: 'dist/server.js' },
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   // The feedback form's page script, which the webview loads only when the form opens.

@@ -5,6 +5,7 @@
  */
 
 import * as os from 'node:os';
+import * as path from 'node:path';
 
 import * as vscode from 'vscode';
 
@@ -14,8 +15,19 @@ import { AnswerRatingLenses, rateAnswer } from './answer-rating';
 import { collectConnectionReport } from './collect-connection-report';
 import { RecentErrors } from './connection-report';
 import { feedbackToCsv, feedbackToJson, renderFeedbackSummary } from './feedback-export';
-import { FeedbackPanel } from './feedback-panel';
+import type { FeedbackPanel } from './feedback-panel';
 import { FeedbackService } from './feedback-service';
+
+/**
+ * Loads dist/feedback-panel.js, the form's own bundle, on the first Send Feedback, so that
+ * activation does not read the webview's code. The path is built at run time so esbuild leaves
+ * the require alone.
+ */
+function loadFeedbackPanel(): typeof FeedbackPanel {
+  const module = path.join(__dirname, 'feedback-panel.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a run-time path, loaded on first need.
+  return (require(module) as { FeedbackPanel: typeof FeedbackPanel }).FeedbackPanel;
+}
 
 /** Milliseconds after activation before the queue is sent, so activation stays cheap. */
 const QUEUE_DRAIN_DELAY_MS = 5000;
@@ -25,15 +37,16 @@ export function registerFeedback(services: Services): void {
   const service = new FeedbackService(context, log);
   const recentErrors = new RecentErrors();
   const lenses = new AnswerRatingLenses(answers);
+  let panel: typeof FeedbackPanel | undefined;
   const openForm = () =>
-    FeedbackPanel.show({ extensionUri: context.extensionUri, log, service, collectReport: () => collectConnectionReport(services, recentErrors) });
+    (panel ??= loadFeedbackPanel()).show({ extensionUri: context.extensionUri, log, service, collectReport: () => collectConnectionReport(services, recentErrors) });
 
   const drainTimer = setTimeout(() => void drainQueue(service, log), QUEUE_DRAIN_DELAY_MS);
   context.subscriptions.push(
     service,
     lenses,
     { dispose: () => clearTimeout(drainTimer) },
-    { dispose: () => FeedbackPanel.disposeCurrent() },
+    { dispose: () => panel?.disposeCurrent() },
     server.onStatus((params) => {
       for (const status of params.profiles) recentErrors.observe(status.profile, status.lastErrorCode);
     }),
