@@ -19,6 +19,7 @@ import { parseProfile, type Profile, type ProfileInput } from './profiles';
 import type { Adapter, AdapterContext, AdapterRequest } from './providers/adapter';
 import { forgetSecret, registerSecret } from './redact';
 import { ProviderRegistry } from './registry';
+import { checkChatRequest, describeRequestProblem } from './request-check';
 import { createRequestId } from './request-id';
 import { checkRetryOptions, RetryPolicy, sleep, type RetryOptions } from './retry';
 import { silentLogger, type ChatEvent, type ChatRequest, type Logger, type ModelInfo } from './types';
@@ -195,8 +196,9 @@ export class Engine {
    * in flight, is served from the response cache unless `bypassCache` is set.
    */
   chat(request: ChatRequest, signal?: AbortSignal): AsyncGenerator<ChatEvent> {
-    const profile = this.profiles.get(request.profile);
-    if (!profile) return this.send(request, signal);
+    // An unknown profile or an invalid field becomes the error event of an uncached send.
+    const profile = this.profiles.get(request?.profile);
+    if (!profile || describeRequestProblem(request) !== undefined) return this.send(request, signal);
     const upstream = (upstreamSignal: AbortSignal) => {
       const observer = this.recorder.observeUpstream(profile.name);
       return { items: this.send(request, upstreamSignal, observer.firstByte), onItem: observer.event };
@@ -384,9 +386,7 @@ export class Engine {
   }
 
   private toAdapterRequest(request: ChatRequest, profile: Profile): AdapterRequest {
-    if (!Array.isArray(request.messages) || request.messages.length === 0) {
-      throw new SwitchboardError('request.invalid', 'The request has no messages.', { fix: ['Send at least one user message.'] });
-    }
+    checkChatRequest(request);
     const model = request.model ?? profile.model;
     return {
       model,
