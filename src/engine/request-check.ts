@@ -9,8 +9,11 @@ import type { ChatRequest } from './types';
 
 const ROLES = new Set(['system', 'user', 'assistant']);
 
-/** Most stop sequences any supported provider accepts (OpenAI allows 4, Gemini 5). */
-const MAX_STOP_SEQUENCES = 5;
+/**
+ * A sanity bound on stop sequences; each provider applies its own, lower limit (OpenAI accepts
+ * up to 4, per the openai SDK 6.30 types), and its rejection is mapped like any other.
+ */
+const MAX_STOP_SEQUENCES = 16;
 
 /** Returns what is wrong with the request, or undefined when every field is valid. */
 export function describeRequestProblem(request: ChatRequest): string | undefined {
