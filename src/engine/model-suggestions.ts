@@ -66,8 +66,9 @@ export function rankModels(requested: string, available: readonly string[]): str
   return scored.map((entry) => entry.id);
 }
 
+/** Ignores Gemini's `models/` prefix, Ollama's implicit `:latest` tag and letter case. */
 function normalize(id: string): string {
-  return id.replace(/^models\//, '').toLowerCase();
+  return id.replace(/^models\//, '').replace(/:latest$/, '').toLowerCase();
 }
 
 function sharedPrefix(a: string, b: string): number {
