@@ -174,7 +174,7 @@ export class Engine {
     return this.keys.has(profile);
   }
 
-  /** The stored key and the network settings of this engine, which the connection doctor probes with. */
+  /** Returns the stored key and the network settings that the connection doctor probes with. */
   diagnosisInputs(profile: string): { apiKey?: string; network: NetworkOptions } {
     return { apiKey: this.keys.get(profile), network: this.network.options };
   }

@@ -13,11 +13,11 @@ import { setTimeout as delay } from 'node:timers/promises';
 
 import { Emulator } from '../emulator/emulator';
 import { type Editor, repoRoot, startEditor } from './harness';
+import { STATUS_ID, eventually, waitForStatus } from './wait';
 
 const API_KEY = 'sk-test-diagnostics-0123456789';
 const ANSWER = 'The function adds its two arguments and returns the result.';
 const MODEL = 'gpt-4o-mini';
-const STATUS_ID = 'switchboard.switchboard.switchboard.status';
 const TEST_TIMEOUT_MS = 150_000;
 
 const SOURCE = `export function sum(a: number, b: number): number {
@@ -55,28 +55,6 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as net.AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
-}
-
-/** Polls until `check` returns a value, or fails naming `what`. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await delay(250);
-  }
-  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
-
-async function waitForStatus(editor: Editor, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
-  const item = await editor.statusBarItem(pattern, timeoutMs);
-  assert.equal(item.id, STATUS_ID, `the status-bar item matching ${pattern} is not Switchboard's: ${JSON.stringify(item)}`);
-  return item.text;
 }
 
 /** Reads the newest answer document through its tab, then goes back to sum.ts. */

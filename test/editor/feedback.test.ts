@@ -16,6 +16,7 @@ import type { Frame } from 'playwright-core';
 
 import { Emulator } from '../emulator/emulator';
 import { type Editor, repoRoot, startEditor } from './harness';
+import { eventually } from './wait';
 
 const TEST_TIMEOUT_MS = 180_000;
 const FORM = '#feedback-form';
@@ -97,22 +98,6 @@ class FeedbackEndpoint {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
-}
-
-/** Polls until `check` returns a value, or fails naming `what`. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await delay(250);
-  }
-  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
 function storageDir(editor: Editor): string {

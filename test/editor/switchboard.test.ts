@@ -11,11 +11,11 @@ import { setTimeout as delay } from 'node:timers/promises';
 
 import { Emulator } from '../emulator/emulator';
 import { type Editor, repoRoot, startEditor } from './harness';
+import { eventually, waitForStatus } from './wait';
 
 const API_KEY = 'sk-test-switchboard-0123456789';
 const ANSWER = 'The sum function adds its two arguments and returns the result.';
 const MODEL = 'gpt-4o-mini';
-const STATUS_ID = 'switchboard.switchboard.switchboard.status';
 const TEST_TIMEOUT_MS = 120_000;
 
 const SOURCE = `export function sum(a: number, b: number): number {
@@ -44,29 +44,6 @@ function packagedExtension(): string {
 
 function emulatorProfile(emulator: Emulator, name = 'emulator') {
   return { name, kind: 'openai', baseUrl: `${emulator.url}/v1`, model: MODEL };
-}
-
-/** Polls until `check` returns a value, or fails naming `what`. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await delay(250);
-  }
-  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
-
-/** Waits for Switchboard's status-bar item to show text matching `pattern`. */
-async function waitForStatus(editor: Editor, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
-  const item = await editor.statusBarItem(pattern, timeoutMs);
-  assert.equal(item.id, STATUS_ID, `the status-bar item matching ${pattern} is not Switchboard's: ${JSON.stringify(item)}`);
-  return item.text;
 }
 
 /** Sets the API key by typing it into Set API Key's input box, as a person would. */

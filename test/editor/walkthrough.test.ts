@@ -16,13 +16,13 @@ import type { Locator } from 'playwright-core';
 
 import { Emulator } from '../emulator/emulator';
 import { type Editor, repoRoot, startEditor } from './harness';
+import { STATUS_ID, eventually, waitForStatus } from './wait';
 
 const ANSWER = 'The sum function adds its two arguments and returns the result.';
 const MODELS = ['llama3.2', 'qwen2.5-coder', 'mistral'];
 /** Ollama lists models with their tag, which the emulated Ollama adds as Ollama does. */
 const CHOSEN_MODEL = 'qwen2.5-coder:latest';
 const WALKTHROUGH = 'switchboard.switchboard#switchboard.gettingStarted';
-const STATUS_ID = 'switchboard.switchboard.switchboard.status';
 const TEST_TIMEOUT_MS = 120_000;
 const UPDATE_MEDIA = process.env.SWITCHBOARD_UPDATE_MEDIA === '1';
 
@@ -44,22 +44,6 @@ function packagedExtension(): string {
     execFileSync('npm', ['run', '--silent', 'package'], { cwd: repoRoot, stdio: 'inherit' });
   }
   return vsix;
-}
-
-/** Polls until `check` returns a value, or fails naming `what`. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await delay(250);
-  }
-  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
 /** Returns the walkthrough step's entry in the step list. */
@@ -92,12 +76,6 @@ async function clearNotifications(editor: Editor): Promise<void> {
 async function showWalkthrough(editor: Editor): Promise<void> {
   await editor.page.locator('.tabs-container .tab', { hasText: 'Walkthrough: Switchboard' }).first().click();
   await editor.page.locator('.gettingStartedContainer').waitFor({ timeout: 10_000 });
-}
-
-async function waitForStatus(editor: Editor, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
-  const item = await editor.statusBarItem(pattern, timeoutMs);
-  assert.equal(item.id, STATUS_ID, `the status-bar item matching ${pattern} is not Switchboard's: ${JSON.stringify(item)}`);
-  return item.text;
 }
 
 async function answerText(editor: Editor): Promise<string> {
