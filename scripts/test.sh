@@ -18,9 +18,10 @@ step "build";        npm run --silent build
 step "compile tests"; npm run --silent compile-tests
 
 step "set up tinyproxy for the network tests"; bash scripts/setup-network-tests.sh
-step "unit, server and CLI tests"
+step "unit, server, CLI and reliability tests"
 npx mocha --reporter "$reporter" --timeout 20000 \
-  'out/test/unit/**/*.test.js' 'out/test/server/**/*.test.js' 'out/test/cli/**/*.test.js' || status=1
+  'out/test/unit/**/*.test.js' 'out/test/server/**/*.test.js' 'out/test/cli/**/*.test.js' \
+  'out/test/reliability/**/*.test.js' || status=1
 
 if [ "${SWITCHBOARD_SKIP_EDITOR:-0}" != "1" ]; then
   step "package the extension"; npm run --silent package
