@@ -50,6 +50,8 @@ export class CapabilityMemory {
   private readonly store?: CapabilityStore;
   private readonly maxEntries: number;
   private readonly logger: Logger;
+  /** Saves that failed since the last one that worked. */
+  private failedSaves = 0;
 
   constructor(options: CapabilityMemoryOptions = {}) {
     const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
@@ -135,12 +137,27 @@ export class CapabilityMemory {
     }
   }
 
+  /**
+   * Saves a snapshot in the background. The first failure in a row is a warning and the
+   * repeats are debug lines, so a read-only folder does not fill the log on every request.
+   */
   private save(): void {
     if (!this.store) return;
     const snapshot = this.snapshot();
     Promise.resolve()
       .then(() => this.store!.save(snapshot))
-      .catch((error: unknown) => this.logger.warn(`Could not save the learned model capabilities: ${(error as Error)?.message ?? String(error)}`));
+      .then(
+        () => {
+          if (this.failedSaves > 0) this.logger.info(`Saved the learned model capabilities again after ${this.failedSaves} failed save(s).`);
+          this.failedSaves = 0;
+        },
+        (error: unknown) => {
+          this.failedSaves += 1;
+          const message = `Could not save the learned model capabilities: ${(error as Error)?.message ?? String(error)}`;
+          if (this.failedSaves === 1) this.logger.warn(message);
+          else this.logger.debug(`${message} (failed ${this.failedSaves} times in a row)`);
+        },
+      );
   }
 }
 

@@ -6,14 +6,18 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 
 import type { CapabilitySnapshot, CapabilityStore } from '../engine/capability-memory';
+import { keepCopy, removeStaleTemporaryFiles, syncFolder } from '../engine/durable-files';
 import type { Logger } from '../engine/types';
 
 /** The file's name inside the storage folder. */
 export const CAPABILITY_FILE_NAME = 'learned-capabilities.json';
+
+/** Temporary files are named `learned-capabilities.json.<pid>-<8 hex digits>.tmp`. */
+const TEMPORARY_NAME = /^learned-capabilities\.json\.(\d+)-[0-9a-f]{8}\.tmp$/;
 
 export class CapabilityFile implements CapabilityStore {
   private file: string | undefined;
@@ -33,13 +37,17 @@ export class CapabilityFile implements CapabilityStore {
   }
 
   /**
-   * Returns the saved snapshot, or undefined when there is none. A file that is not valid JSON
-   * is renamed to `<name>.corrupt-<time>` with a warning, so the next save starts a fresh one
-   * and the damaged file can still be inspected.
+   * Returns the saved snapshot, or undefined when there is none. A file that is not valid JSON,
+   * or not a version 1 snapshot, is renamed to `<name>.corrupt-<time>` with a warning. The
+   * entries that can still be read from it are written to a fresh file and returned.
    */
   async load(): Promise<CapabilitySnapshot | undefined> {
     const file = this.file;
     if (!file) return undefined;
+    // A server killed during its first save leaves a temporary file and no file, so this runs first.
+    for (const stale of await removeStaleTemporaryFiles(path.dirname(file), TEMPORARY_NAME)) {
+      this.logger.info(`Removed ${stale.file}, a temporary file left behind by server process ${stale.pid}, which stopped while it saved the learned model capabilities.`);
+    }
     let text: string;
     try {
       text = await readFile(file, 'utf8');
@@ -47,46 +55,161 @@ export class CapabilityFile implements CapabilityStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
+
+    const problem = snapshotProblem(text);
+    if (problem === undefined) return JSON.parse(text) as CapabilitySnapshot;
+
+    const readable: CapabilitySnapshot = { version: 1, entries: problem.futureVersion ? [] : readableEntries(text) };
+    const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     try {
-      return JSON.parse(text) as CapabilitySnapshot;
+      await this.enqueue(() => replaceKeepingCopy(file, aside, serialize(readable)));
     } catch (error) {
-      const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-      await rename(file, aside);
-      this.logger.warn(`The learned model capabilities in ${file} are not valid JSON (${(error as Error).message}); moved the file to ${aside} and starting empty.`);
-      return undefined;
+      // The readable entries still reach the memory, and its next save replaces the damaged file.
+      this.logger.warn(`The learned model capabilities in ${file} are ${problem.description}, and moving the file aside failed: ${(error as Error).message}. Using its ${readable.entries.length} readable entries.`);
+      return readable;
     }
+    this.logger.warn(`The learned model capabilities in ${file} are ${problem.description}; moved the file to ${aside} and kept its ${readable.entries.length} readable entries.`);
+    return readable;
   }
 
   /** Writes the snapshot to a temporary file and renames it over the old one, so a crash never leaves half a file. */
   save(snapshot: CapabilitySnapshot): Promise<void> {
     const file = this.file;
     if (!file) return Promise.resolve();
-    const write = () => writeAtomically(file, `${JSON.stringify(snapshot, null, 2)}\n`);
-    const next = this.saving.then(write, write);
-    // A failed save must not stop later ones; CapabilityMemory logs the failure from the returned promise.
-    this.saving = next.catch(() => undefined);
-    return next;
+    return this.enqueue(() => writeAtomically(file, serialize(snapshot)));
   }
 
   /** Waits for the saves already started, so that a shutdown does not cut one off. */
   flush(): Promise<void> {
     return this.saving;
   }
+
+  private enqueue(write: () => Promise<void>): Promise<void> {
+    const next = this.saving.then(write, write);
+    // A failed save must not stop later ones; CapabilityMemory logs the failure from the returned promise.
+    this.saving = next.catch(() => undefined);
+    return next;
+  }
+}
+
+function serialize(snapshot: CapabilitySnapshot): string {
+  return `${JSON.stringify(snapshot, null, 2)}\n`;
+}
+
+/** Says what is wrong with the file's text, or returns undefined for a version 1 snapshot. */
+function snapshotProblem(text: string): { description: string; futureVersion: boolean } | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { description: `not valid JSON (${(error as Error).message})`, futureVersion: false };
+  }
+  const snapshot = value as Partial<CapabilitySnapshot> | null;
+  if (typeof snapshot !== 'object' || snapshot === null || Array.isArray(snapshot)) return { description: 'not a JSON object', futureVersion: false };
+  if (typeof snapshot.version === 'number' && snapshot.version > 1) {
+    // A later Switchboard wrote it. Its entries are kept only in the copy, which that version can read again.
+    return { description: `of version ${snapshot.version}, which this version cannot read`, futureVersion: true };
+  }
+  if (snapshot.version !== 1 || !Array.isArray(snapshot.entries)) return { description: 'not a version 1 snapshot', futureVersion: false };
+  return undefined;
 }
 
 /**
+ * Returns each entry of the `entries` array that is whole JSON, from a file that is not
+ * valid JSON as a whole, such as one cut off or overwritten in the middle. The entries are
+ * checked field by field later, by CapabilityMemory.restore().
+ */
+function readableEntries(text: string): CapabilitySnapshot['entries'] {
+  const entries: CapabilitySnapshot['entries'] = [];
+  // Containers around the current character: '{' the snapshot, then '[' its entries.
+  const open: string[] = [];
+  let inString = false;
+  let escaped = false;
+  let entryStart = -1;
+  for (let index = 0; index < text.length; index += 1) {
+    const character = text[index];
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (character === '\\') escaped = true;
+      else if (character === '"') inString = false;
+      continue;
+    }
+    if (character === '"') {
+      inString = true;
+    } else if (character === '{' || character === '[') {
+      if (character === '{' && open.length === 2 && open[1] === '[') entryStart = index;
+      open.push(character);
+    } else if (character === '}' || character === ']') {
+      open.pop();
+      if (character === '}' && open.length === 2 && entryStart >= 0) {
+        const entry = parseJson(text.slice(entryStart, index + 1));
+        if (entry !== undefined) entries.push(entry as CapabilitySnapshot['entries'][number]);
+        entryStart = -1;
+      }
+    }
+  }
+  return entries;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Writes `text` to a temporary file, flushes it, renames it over `file` and flushes the
+ * folder, so that after a crash or a power loss the file contains either the old text or
+ * the new one, whole.
+ *
  * NOTE: several VS Code windows share the folder and each runs its own server. Every write is
  * whole, so the file stays valid, but the last window to learn something wins and entries that
  * only another window learned since its start are dropped.
  */
 async function writeAtomically(file: string, text: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
   const temporary = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await writeFile(temporary, text, 'utf8');
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFlushed(temporary, text);
     await rename(temporary, file);
+    await syncFolder(path.dirname(file));
   } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
+    await rm(temporary, { force: true }).catch(() => undefined);
+    throw writeFailure(file, error);
   }
+}
+
+/**
+ * Replaces a damaged `file` with `text` and keeps the damaged one as `aside`. The damaged file
+ * keeps its name until a rename puts the new text there, so a crash at any step leaves a file.
+ */
+async function replaceKeepingCopy(file: string, aside: string, text: string): Promise<void> {
+  try {
+    await keepCopy(file, aside);
+  } catch (error) {
+    throw writeFailure(aside, error);
+  }
+  await writeAtomically(file, text);
+}
+
+async function writeFlushed(file: string, text: string): Promise<void> {
+  const handle = await open(file, 'wx');
+  try {
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Returns an error that names the file and gives the reason the write failed, keeping the system error as `cause`. */
+function writeFailure(file: string, error: unknown): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  const detail = (error as Error)?.message ?? String(error);
+  let reason = detail;
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG') reason = `the disk is full or the file size limit is reached (${detail}); free some space`;
+  else if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') reason = `the folder is read-only or not writable (${detail}); make it writable`;
+  return new Error(`writing ${file} failed: ${reason}`, { cause: error });
 }

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -52,12 +52,110 @@ describe('capability file', () => {
     file.useFolder(folder);
     await writeFile(path.join(folder, CAPABILITY_FILE_NAME), '{"version": 1, "entr');
 
-    assert.equal(await file.load(), undefined);
-    const names = await readdir(folder);
-    assert.equal(names.length, 1);
-    assert.match(names[0] ?? '', /^learned-capabilities\.json\.corrupt-/);
-    assert.equal(await readFile(path.join(folder, names[0] ?? ''), 'utf8'), '{"version": 1, "entr');
+    assert.deepEqual(await file.load(), { version: 1, entries: [] });
+    const names = (await readdir(folder)).sort();
+    assert.equal(names.length, 2);
+    assert.equal(names[0], CAPABILITY_FILE_NAME);
+    assert.match(names[1] ?? '', /^learned-capabilities\.json\.corrupt-/);
+    assert.equal(await readFile(path.join(folder, names[1] ?? ''), 'utf8'), '{"version": 1, "entr');
+    assert.deepEqual(JSON.parse(await readFile(path.join(folder, CAPABILITY_FILE_NAME), 'utf8')), { version: 1, entries: [] });
     assert.match(logger.warnings[0] ?? '', /not valid JSON.*moved the file to/);
+  });
+
+  it('keeps the readable entries of a cut file', async () => {
+    const logger = recordingLogger();
+    const file = new CapabilityFile(logger);
+    file.useFolder(folder);
+    const two: CapabilitySnapshot = { version: 1, entries: [SNAPSHOT.entries[0]!, { baseUrl: 'http://127.0.0.1:8080/v1', model: 'qwen', capabilities: { foldSystemMessages: true } }] };
+    const text = JSON.stringify(two, null, 2);
+    await writeFile(path.join(folder, CAPABILITY_FILE_NAME), text.slice(0, text.indexOf('"qwen"')));
+
+    const expected = { version: 1, entries: [SNAPSHOT.entries[0]] };
+    assert.deepEqual(await file.load(), expected);
+    assert.deepEqual(JSON.parse(await readFile(path.join(folder, CAPABILITY_FILE_NAME), 'utf8')), expected, 'the readable entry was not written back');
+    assert.match(logger.warnings[0] ?? '', /kept its 1 readable entries/);
+  });
+
+  it('moves a later version aside instead of overwriting it', async () => {
+    const logger = recordingLogger();
+    const file = new CapabilityFile(logger);
+    file.useFolder(folder);
+    const later = JSON.stringify({ version: 2, models: [] });
+    await writeFile(path.join(folder, CAPABILITY_FILE_NAME), later);
+
+    assert.deepEqual(await file.load(), { version: 1, entries: [] });
+    await file.save(SNAPSHOT);
+    const copy = (await readdir(folder)).find((name) => name.includes('.corrupt-'));
+    assert.ok(copy, 'the file of version 2 was not kept');
+    assert.equal(await readFile(path.join(folder, copy), 'utf8'), later);
+    assert.match(logger.warnings[0] ?? '', /of version 2, which this version cannot read/);
+  });
+
+  it('flushes the temporary file before the rename', async () => {
+    const file = new CapabilityFile(recordingLogger());
+    file.useFolder(folder);
+    const steps = await recordSteps(() => file.save(SNAPSHOT));
+    const rename = steps.indexOf('rename');
+    assert.ok(rename > 0, `no rename among ${steps.join(', ')}`);
+    assert.equal(steps.slice(0, rename).filter((step) => step === 'sync').length, 1, `steps: ${steps.join(', ')}`);
+    assert.equal(steps.slice(rename).filter((step) => step === 'sync').length, 1, `the folder was not flushed after the rename: ${steps.join(', ')}`);
+  });
+
+  it('removes temporary files of stopped servers', async () => {
+    const file = new CapabilityFile(recordingLogger());
+    file.useFolder(folder);
+    await file.save(SNAPSHOT);
+    // No process has this id: Linux allows at most 2^22 processes.
+    const stale = `${CAPABILITY_FILE_NAME}.2147483646-0badc0de.tmp`;
+    const ours = `${CAPABILITY_FILE_NAME}.${process.pid}-0badc0de.tmp`;
+    await writeFile(path.join(folder, stale), '{"version": 1, "ent');
+    await writeFile(path.join(folder, ours), '{"version": 1, "ent');
+
+    assert.deepEqual(await file.load(), SNAPSHOT);
+    assert.deepEqual((await readdir(folder)).sort(), [CAPABILITY_FILE_NAME, ours].sort());
+  });
+
+  it('removes a temporary file without a file', async () => {
+    const file = new CapabilityFile(recordingLogger());
+    file.useFolder(folder);
+    await writeFile(path.join(folder, `${CAPABILITY_FILE_NAME}.2147483646-0badc0de.tmp`), '{"version": 1, "ent');
+
+    assert.equal(await file.load(), undefined);
+    assert.deepEqual(await readdir(folder), []);
+  });
+
+  it('names the file when a save fails', async () => {
+    const blocker = path.join(folder, 'blocker');
+    await writeFile(blocker, 'a file where the folder should be');
+    const file = new CapabilityFile(recordingLogger());
+    file.useFolder(path.join(blocker, 'storage'));
+    await assert.rejects(file.save(SNAPSHOT), new RegExp(`writing ${escapeRegExp(path.join(blocker, 'storage', CAPABILITY_FILE_NAME))} failed`));
+  });
+
+  it('warns once for repeated save failures', async () => {
+    const logger = recordingLogger();
+    let failing = true;
+    let saves = 0;
+    const store = {
+      load: () => undefined,
+      save: () => {
+        saves += 1;
+        if (failing) throw new Error('writing /storage/learned-capabilities.json failed: the folder is read-only');
+      },
+    };
+    const memory = new CapabilityMemory({ store, logger });
+    for (const model of ['a', 'b', 'c']) memory.learn('http://127.0.0.1:11434/v1', model, { omitTemperature: true });
+    await waitUntil(() => saves === 3);
+    assert.equal(logger.warnings.length, 1, logger.warnings.join('\n'));
+    assert.match(logger.warnings[0] ?? '', /Could not save the learned model capabilities: writing \/storage\/learned-capabilities\.json failed/);
+
+    failing = false;
+    memory.learn('http://127.0.0.1:11434/v1', 'd', { omitTemperature: true });
+    await waitUntil(() => saves === 4);
+    failing = true;
+    for (const model of ['e', 'f']) memory.learn('http://127.0.0.1:11434/v1', model, { omitTemperature: true });
+    await waitUntil(() => saves === 6);
+    assert.equal(logger.warnings.length, 2, `a new run of failures after a working save is not warned once: ${logger.warnings.join('\n')}`);
   });
 
   it('writes the last of several saves', async () => {
@@ -80,3 +178,38 @@ describe('capability file', () => {
     assert.deepEqual(second.get('http://127.0.0.1:11434/v1', 'llama3.2'), { foldSystemMessages: true });
   });
 });
+
+/** Records the order of FileHandle.sync and rename calls while `work` runs. */
+async function recordSteps(work: () => Promise<void>): Promise<string[]> {
+  const steps: string[] = [];
+  const handle = await open(__filename, 'r');
+  const prototype = Object.getPrototypeOf(handle) as { sync: () => Promise<void> };
+  await handle.close();
+  const fileSystem = process.getBuiltinModule('node:fs/promises') as unknown as { rename: (...args: unknown[]) => Promise<void> };
+  const sync = prototype.sync;
+  const rename = fileSystem.rename;
+  prototype.sync = function (this: unknown) {
+    steps.push('sync');
+    return sync.call(this);
+  };
+  fileSystem.rename = (...args: unknown[]) => {
+    steps.push('rename');
+    return rename(...args);
+  };
+  try {
+    await work();
+  } finally {
+    prototype.sync = sync;
+    fileSystem.rename = rename;
+  }
+  return steps;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let attempt = 0; attempt < 200 && !condition(); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.ok(condition(), 'the condition did not become true within a second');
+}

@@ -105,6 +105,56 @@ describe('feedback store', () => {
     assert.ok(logger.lines.some((line) => line.startsWith('warn:') && line.includes('2 damaged line(s)')), logger.lines.join('\n'));
   });
 
+  it('keeps a last record without its newline', async () => {
+    const logger = createRecordingLogger();
+    const file = path.join(directory, FEEDBACK_FILE);
+    await fs.writeFile(file, `${JSON.stringify(form('one'))}\n${JSON.stringify(form('two'))}`);
+
+    const store = new FeedbackStore(directory, logger);
+    assert.deepEqual((await store.list()).map((entry) => entry.record.id), ['one', 'two']);
+    assert.equal(await fs.readFile(file, 'utf8'), `${JSON.stringify(form('one'))}\n${JSON.stringify(form('two'))}\n`);
+    assert.ok(logger.lines.some((line) => line.startsWith('warn:') && line.includes('lacked its newline')), logger.lines.join('\n'));
+  });
+
+  it('cuts off an append whose flush failed', async () => {
+    const store = new FeedbackStore(directory, createRecordingLogger());
+    await store.add(form('one'));
+    const file = path.join(directory, FEEDBACK_FILE);
+    const before = await fs.readFile(file, 'utf8');
+
+    await assert.rejects(
+      failSync(Object.assign(new Error('ENOSPC: no space left on device, fsync'), { code: 'ENOSPC' }), () => store.add(form('two'))),
+      (error: Error) => {
+        assert.match(error.message, new RegExp(`^Could not write ${escapeRegExp(file)}: the disk is full`));
+        assert.match(error.message, /Free some space and try again\.$/);
+        return true;
+      },
+    );
+    assert.equal(await fs.readFile(file, 'utf8'), before, 'the line that was not flushed stayed in the file');
+    await store.add(form('three'));
+    assert.deepEqual((await store.list()).map((entry) => entry.record.id), ['one', 'three']);
+  });
+
+  it('names the file when its folder cannot be created', async () => {
+    const blocker = path.join(directory, 'blocker');
+    await fs.writeFile(blocker, 'a file where the folder should be');
+    const store = new FeedbackStore(path.join(blocker, 'storage'), createRecordingLogger());
+    await assert.rejects(store.add(form('one')), new RegExp(`^Error: Could not write ${escapeRegExp(path.join(blocker, 'storage', FEEDBACK_FILE))}: a file is in the way of its folder`));
+  });
+
+  it('removes temporary files of stopped processes', async () => {
+    const store = new FeedbackStore(directory, createRecordingLogger());
+    await store.add(form('one'));
+    // No process has this id: Linux allows at most 2^22 processes.
+    const stale = `${FEEDBACK_FILE}.tmp-2147483646`;
+    const ours = `${FEEDBACK_FILE}.tmp-${process.pid}`;
+    await fs.writeFile(path.join(directory, stale), JSON.stringify(form('one')));
+    await fs.writeFile(path.join(directory, ours), JSON.stringify(form('one')));
+
+    assert.deepEqual((await store.list()).map((entry) => entry.record.id), ['one']);
+    assert.deepEqual((await fs.readdir(directory)).sort(), [FEEDBACK_FILE, ours].sort());
+  });
+
   it('treats a missing file as empty', async () => {
     const store = new FeedbackStore(path.join(directory, 'not-created-yet'), createRecordingLogger());
     assert.deepEqual(await store.list(), []);
@@ -167,4 +217,22 @@ async function spyOnSync(work: () => Promise<void>): Promise<{ calls: number }> 
     prototype.sync = original;
   }
   return counts;
+}
+
+/** Makes FileHandle.sync fail with `error` while `work` runs. */
+async function failSync(error: Error, work: () => Promise<void>): Promise<void> {
+  const handle = await fs.open(__filename, 'r');
+  const prototype = Object.getPrototypeOf(handle) as { sync: () => Promise<void> };
+  await handle.close();
+  const original = prototype.sync;
+  prototype.sync = () => Promise.reject(error);
+  try {
+    await work();
+  } finally {
+    prototype.sync = original;
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

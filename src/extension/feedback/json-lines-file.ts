@@ -1,16 +1,19 @@
 /**
  * An append-only file of JSON lines that survives a crash at any moment. Each append is
  * one write of one whole line followed by fsync, so after a crash the file contains every
- * acknowledged line plus at most one torn last line. Reading skips a torn last line and
- * cuts it off. A file with a damaged line elsewhere is moved aside, and its readable lines
- * are kept. Pure Node, so unit tests run it without VS Code.
+ * acknowledged line plus at most one torn last line. An append that fails, as on a full
+ * disk, is cut off again and rejects with an error that names the file. Reading skips a torn
+ * last line and cuts it off. A file with a damaged line elsewhere is moved aside, and its
+ * readable lines are kept. Pure Node, so unit tests run it without VS Code.
  */
 
 import { constants } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 
+import { keepCopy, removeStaleTemporaryFiles, syncFolder } from '../../engine/durable-files';
 import type { Logger } from '../../engine/types';
+import { l10n } from '../l10n';
 
 const NEWLINE = 0x0a;
 
@@ -25,6 +28,8 @@ export interface LoadResult<T> {
 }
 
 export class JsonLinesFile<T> {
+  /** Matches the name of the fresh file that replaces a damaged one, `<name>.tmp-<pid>`, and captures the pid. */
+  private readonly temporaryName: RegExp;
   /** Serializes appends and loads in this process; another window's writes are only whole lines. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -35,7 +40,9 @@ export class JsonLinesFile<T> {
     readonly file: string,
     private readonly parse: (value: unknown) => T | undefined,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.temporaryName = new RegExp(`^${escapeRegExp(path.basename(file))}\\.tmp-(\\d+)$`);
+  }
 
   /** Appends one record as one line and returns once the line is flushed to disk. */
   append(record: T): Promise<void> {
@@ -55,21 +62,20 @@ export class JsonLinesFile<T> {
 
   private async appendNow(record: T): Promise<void> {
     const directory = path.dirname(this.file);
-    await fs.mkdir(directory, { recursive: true });
-    const created = !(await exists(this.file));
-    const handle = await fs.open(this.file, 'a+');
     try {
-      // A line torn by another window's crash would swallow this one, so it is ended first.
-      const prefix = (await endsWithNewline(handle)) ? '' : '\n';
-      await handle.writeFile(`${prefix}${JSON.stringify(record)}\n`, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
+      await fs.mkdir(directory, { recursive: true });
+      const created = !(await exists(this.file));
+      await appendLine(this.file, JSON.stringify(record));
+      if (created) await syncFolder(directory);
+    } catch (error) {
+      throw writeFailure(this.file, error);
     }
-    if (created) await syncDirectory(directory);
   }
 
   private async loadNow(): Promise<LoadResult<T>> {
+    const stale = await removeStaleTemporaryFiles(path.dirname(this.file), this.temporaryName);
+    for (const { file, pid } of stale) this.log.info(`Feedback store: removed ${file}, left behind by process ${pid}, which stopped while it wrote the file.`);
+
     let bytes: Buffer;
     try {
       bytes = await fs.readFile(this.file);
@@ -78,19 +84,33 @@ export class JsonLinesFile<T> {
       throw error;
     }
 
-    const complete = bytes.lastIndexOf(NEWLINE) + 1;
-    const tornBytes = bytes.length - complete;
-    if (tornBytes > 0) {
-      const removed = await truncateIfUnchanged(this.file, bytes.length, complete);
-      this.log.warn(`Feedback store: the last line of ${this.file} is incomplete (${tornBytes} bytes), probably from a write interrupted by a crash; it was skipped${removed ? ' and removed' : ''}.`);
-    }
-
-    const { records, damagedLines } = this.parseLines(bytes.subarray(0, complete).toString('utf8'));
+    const { complete, tornBytes } = await this.repairLastLine(bytes);
+    const { records, damagedLines } = this.parseLines(complete.toString('utf8'));
     if (damagedLines === 0) return { records, tornBytes, damagedLines };
 
     const movedAsideTo = await this.replaceDamagedFile(records);
     this.log.warn(`Feedback store: ${this.file} had ${damagedLines} damaged line(s). It was moved to ${movedAsideTo}, and its ${records.length} readable record(s) were kept.`);
     return { records, tornBytes, damagedLines, movedAsideTo };
+  }
+
+  /**
+   * Handles a last line without its newline. A torn line is cut off. A whole record that only
+   * lacks its newline was cut by damage, not by a crash during an append (an append writes
+   * the newline in the same write), so it gets its newline and is kept. Returns the bytes up
+   * to the last newline after the repair.
+   */
+  private async repairLastLine(bytes: Buffer): Promise<{ complete: Buffer; tornBytes: number }> {
+    const end = bytes.lastIndexOf(NEWLINE) + 1;
+    const tornBytes = bytes.length - end;
+    if (tornBytes === 0) return { complete: bytes, tornBytes };
+
+    if (this.parseLine(bytes.subarray(end).toString('utf8')) !== undefined && (await appendNewlineIfUnchanged(this.file, bytes.length))) {
+      this.log.warn(`Feedback store: the last line of ${this.file} lacked its newline; the newline was added.`);
+      return { complete: Buffer.concat([bytes, Buffer.from('\n')]), tornBytes: 0 };
+    }
+    const removed = await truncateIfUnchanged(this.file, bytes.length, end);
+    this.log.warn(`Feedback store: the last line of ${this.file} is incomplete (${tornBytes} bytes), probably from a write interrupted by a crash; it was skipped${removed ? ' and removed' : ''}.`);
+    return { complete: bytes.subarray(0, end), tornBytes };
   }
 
   private parseLines(text: string): { records: T[]; damagedLines: number } {
@@ -116,12 +136,12 @@ export class JsonLinesFile<T> {
   /**
    * Moves the file aside under a new name and writes the readable records to a fresh file in
    * its place. A line that another window appends during the move stays in the moved copy.
+   * The fresh file is complete on disk before the damaged one leaves its name, so a crash at
+   * any step leaves either the old file or the fresh one under the store's name, never none.
    */
   private async replaceDamagedFile(records: readonly T[]): Promise<string> {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const movedAsideTo = `${this.file}.damaged-${stamp}`;
-    await fs.rename(this.file, movedAsideTo);
-
     const temporary = `${this.file}.tmp-${process.pid}`;
     const handle = await fs.open(temporary, 'w');
     try {
@@ -130,9 +150,79 @@ export class JsonLinesFile<T> {
     } finally {
       await handle.close();
     }
+    await keepCopy(this.file, movedAsideTo);
     await fs.rename(temporary, this.file);
-    await syncDirectory(path.dirname(this.file));
+    await syncFolder(path.dirname(this.file));
     return movedAsideTo;
+  }
+}
+
+/**
+ * Writes one line with the O_APPEND flag and flushes it. When the write or the flush fails,
+ * as on a full disk, the part already written is cut off again, so no torn line is left.
+ */
+async function appendLine(file: string, json: string): Promise<void> {
+  const handle = await fs.open(file, 'a+');
+  try {
+    const sizeBefore = (await handle.stat()).size;
+    // A line torn by another window's crash would swallow this one, so it is ended first.
+    const prefix = (await endsWithNewline(handle)) ? '' : '\n';
+    const line = Buffer.from(`${prefix}${json}\n`, 'utf8');
+    try {
+      await handle.writeFile(line);
+      await handle.sync();
+    } catch (error) {
+      await cutPartialAppend(handle, sizeBefore, line.length);
+      throw error;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Cuts a failed append back to the size before it, unless the file grew by more than the
+ * line, because then another window appended after it.
+ */
+async function cutPartialAppend(handle: fs.FileHandle, sizeBefore: number, lineLength: number): Promise<void> {
+  try {
+    const { size } = await handle.stat();
+    if (size > sizeBefore && size <= sizeBefore + lineLength) await handle.truncate(sizeBefore);
+  } catch {
+    // The caller reports the write failure. A torn line left here is cut on the next load.
+  }
+}
+
+/**
+ * Returns an error for a failed append that names the file, gives the reason in plain words
+ * and what to do, and keeps the system error as its `cause`.
+ */
+function writeFailure(file: string, error: unknown): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  const detail = (error as Error)?.message ?? String(error);
+  let message: string;
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG') {
+    message = l10n.t('Could not write {0}: the disk is full or the file size limit is reached ({1}). Free some space and try again.', file, detail);
+  } else if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    message = l10n.t('Could not write {0}: the folder is read-only or not writable ({1}). Make it writable and try again.', file, detail);
+  } else if (code === 'ENOTDIR' || code === 'EEXIST') {
+    message = l10n.t('Could not write {0}: a file is in the way of its folder ({1}). Move that file away and try again.', file, detail);
+  } else {
+    message = l10n.t('Could not write {0}: {1}', file, detail);
+  }
+  return new Error(message, { cause: error });
+}
+
+/** Adds the missing newline after a whole last record, unless the file changed since it was read. */
+async function appendNewlineIfUnchanged(file: string, expectedSize: number): Promise<boolean> {
+  const handle = await fs.open(file, 'r+');
+  try {
+    if ((await handle.stat()).size !== expectedSize) return false;
+    await handle.write('\n', expectedSize);
+    await handle.sync();
+    return true;
+  } finally {
+    await handle.close();
   }
 }
 
@@ -172,19 +262,6 @@ async function endsWithNewline(handle: fs.FileHandle): Promise<boolean> {
   return last[0] === NEWLINE;
 }
 
-/**
- * Flushes a directory, so a newly created or renamed file's entry survives a power loss.
- * Windows cannot open directories, and there the step is skipped.
- */
-async function syncDirectory(directory: string): Promise<void> {
-  let handle: fs.FileHandle | undefined;
-  try {
-    handle = await fs.open(directory, 'r');
-    await handle.sync();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EACCES' && code !== 'EINVAL') throw error;
-  } finally {
-    await handle?.close();
-  }
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
