@@ -1,11 +1,12 @@
 /**
- * A circuit breaker per profile. After several transient failures in a row the breaker opens,
- * and requests fail at once with `circuit.open` instead of waiting for a provider that keeps
- * failing. After a cooldown one request may test the provider (half-open): success closes the
- * breaker, and another transient failure opens it for twice as long.
+ * A circuit breaker per profile. After several failures in a row that show the provider or its
+ * route is down (see `breakerVerdict`) the breaker opens, and requests fail at once with
+ * `circuit.open` instead of waiting for a provider that keeps failing. After a cooldown one
+ * request may test the provider (half-open): a response closes the breaker, and another such
+ * failure opens it for twice as long.
  */
 
-import { CODE_INFO, SwitchboardError } from './errors';
+import { CODE_INFO, SwitchboardError, type ErrorCode } from './errors';
 
 export type CircuitState = 'closed' | 'open' | 'half_open';
 
@@ -110,9 +111,9 @@ export class CircuitBreaker {
   }
 
   private onFailure(error: SwitchboardError, probe: boolean): void {
-    // A cancelled request shows nothing about the provider's health, and circuit.open is this breaker's own.
-    if (error.code === 'cancelled' || error.code === 'circuit.open') return;
-    if (!CODE_INFO[error.code].retryable) {
+    const verdict = breakerVerdict(error.code);
+    if (verdict === 'none') return;
+    if (verdict === 'reachable') {
       // The provider sent a response, so it is reachable even though it rejected the request.
       this.onSuccess();
       return;
@@ -159,6 +160,42 @@ export class CircuitBreaker {
       },
     );
   }
+}
+
+/**
+ * Codes that show the provider or the route to it is down, although CODE_INFO marks them not
+ * retryable: no response came (DNS, timeouts), or the response stopped half-way (idle timeout).
+ * Every code that CODE_INFO marks retryable counts as well.
+ */
+const DOWN_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['network.dns', 'timeout.first_byte', 'timeout.idle', 'timeout.deadline']);
+
+/**
+ * Codes that show nothing about the provider's health: a cancelled request, this breaker's own
+ * `circuit.open`, Switchboard's own failures, and settings that block the route before any
+ * answer (a certificate that is not trusted, proxy credentials). Fixing them is up to the user,
+ * so they neither open nor close the breaker.
+ */
+const NEUTRAL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'cancelled',
+  'circuit.open',
+  'internal',
+  'tls.untrusted',
+  'tls.expired',
+  'tls.hostname',
+  'proxy.auth_required',
+  'config.base_url',
+  'config.invalid',
+  'config.profile_not_found',
+]);
+
+/**
+ * Returns what a failed request shows the breaker: `down` counts as a failure, `reachable` as
+ * a success (the provider sent a response, if only to reject the request), and `none` counts as neither.
+ */
+export function breakerVerdict(code: ErrorCode): 'down' | 'reachable' | 'none' {
+  if (NEUTRAL_CODES.has(code)) return 'none';
+  if (CODE_INFO[code].retryable || DOWN_CODES.has(code)) return 'down';
+  return 'reachable';
 }
 
 /** The breakers of all profiles, made on first use with shared options and clock. */

@@ -13,10 +13,11 @@ import { checkApiKey, isKeyOptional } from './keys';
 import { Metrics, type MetricsSnapshot } from './metrics';
 import { addModelSuggestions } from './model-suggestions';
 import { Network } from './network/network';
-import type { NetworkOptions } from './network/options';
+import { formatSeconds, type NetworkOptions } from './network/options';
 import { classifyTransportError } from './network/transport-errors';
 import { parseProfile, type Profile, type ProfileInput } from './profiles';
 import type { Adapter, AdapterContext, AdapterRequest } from './providers/adapter';
+import { clampWait } from './providers/retry-after';
 import { forgetSecret, registerSecret } from './redact';
 import { ProviderRegistry } from './registry';
 import { checkChatRequest, describeRequestProblem } from './request-check';
@@ -157,8 +158,21 @@ export class Engine {
     return profile;
   }
 
-  /** Stores a key in memory for a profile; an empty or undefined key removes it. */
+  /**
+   * Stores a key in memory for a profile; an empty, null or undefined key removes it. Raises
+   * `config.invalid` for a profile name or key that is not a string, and keeps the stored key.
+   */
   setKey(profile: string, key: string | undefined): void {
+    if (typeof profile !== 'string' || profile === '') {
+      throw new SwitchboardError('config.invalid', `The profile name for the API key is ${describeValue(profile)}; it must be a non-empty string.`, {
+        fix: ['Pass the name of a configured profile.'],
+      });
+    }
+    if (key !== undefined && key !== null && typeof key !== 'string') {
+      throw new SwitchboardError('config.invalid', `The API key for profile "${profile}" is ${describeValue(key)}, not a string; the stored key was kept.`, {
+        fix: ['Pass the key as a string, or undefined to remove it.'],
+      });
+    }
     // Another key may belong to another account, which can offer other models.
     if (this.keys.get(profile) !== key) this.modelLists.clear();
     forgetSecret(this.keys.get(profile));
@@ -196,6 +210,17 @@ export class Engine {
    * in flight, is served from the response cache unless `bypassCache` is set.
    */
   chat(request: ChatRequest, signal?: AbortSignal): AsyncGenerator<ChatEvent> {
+    try {
+      return this.chatThroughCache(request, signal);
+    } catch (raw) {
+      // Nothing here is expected to throw, but if something does, the caller still gets an error event.
+      const error = this.toError(raw, undefined, undefined, { signal: new AbortController().signal });
+      this.logger.error(`Chat request failed before it started: ${error.code}: ${error.message}`);
+      return errorEvents(error);
+    }
+  }
+
+  private chatThroughCache(request: ChatRequest, signal?: AbortSignal): AsyncGenerator<ChatEvent> {
     // An unknown profile or an invalid field becomes the error event of an uncached send.
     const profile = this.profiles.get(request?.profile);
     if (!profile || describeRequestProblem(request) !== undefined) return this.send(request, signal);
@@ -421,7 +446,7 @@ export class Engine {
     const controller = new AbortController();
     const deadlineMs = this.network.options.deadlineMs;
     const timer = setTimeout(
-      () => controller.abort(new SwitchboardError('timeout.deadline', `The request did not finish within its ${Math.round(deadlineMs / 1000)} s deadline.`, { fix: ['Retry, or raise the deadline setting for long answers.'] })),
+      () => controller.abort(new SwitchboardError('timeout.deadline', `The request did not finish within its ${formatSeconds(deadlineMs)} deadline.`, { fix: ['Retry, or raise the deadline setting for long answers.'] })),
       deadlineMs,
     );
     const onAbort = () => controller.abort(new SwitchboardError('cancelled', 'The request was cancelled.'));
@@ -460,7 +485,8 @@ export class Engine {
           : error.code === 'cancelled'
             ? 'connected'
             : 'error';
-    const retryAt = error.retryAfterMs ? Date.now() + error.retryAfterMs : undefined;
+    // Clamped, because a provider's own parser may have read a wait of 400 digits as Infinity.
+    const retryAt = error.retryAfterMs ? Date.now() + clampWait(error.retryAfterMs) : undefined;
     if (error.code === 'cancelled') return;
     this.updateStatus(profile, { state, lastErrorCode: error.code, lastErrorMessage: error.message, retryAt });
   }
@@ -476,6 +502,21 @@ export class Engine {
     const host = new URL(profile.baseUrl).host;
     this.logger.info(`[${requestId}] ${profile.kind} ${host} ${model} ${outcome} ${Date.now() - started}ms attempt ${attempt}`);
   }
+}
+
+/** Yields one error event, so that `chat` fails a request without throwing. */
+async function* errorEvents(error: SwitchboardError): AsyncGenerator<ChatEvent> {
+  yield { type: 'error', error: error.toData() };
+}
+
+/** Describes a value of the wrong type for a message without quoting it, because it may be a secret. */
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'missing';
+  if (Array.isArray(value)) return 'a list';
+  if (value === '') return 'an empty string';
+  const type = typeof value;
+  return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
 }
 
 /** Milliseconds `close` waits for aborted requests to release their connections before it destroys them. */

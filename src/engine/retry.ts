@@ -8,6 +8,7 @@
  */
 
 import { CODE_INFO, SwitchboardError, type ErrorCode } from './errors';
+import { describeWait } from './providers/retry-after';
 
 export interface RetryOptions {
   /** Attempts in all, the first included. */
@@ -78,8 +79,9 @@ export class RetryPolicy {
     const maxAttempts = Math.min(this.options.maxAttempts, MAX_ATTEMPTS_PER_CODE[error.code] ?? Infinity);
     if (attempt >= maxAttempts) return { retry: false, reason: `${attempt} attempts made` };
     if (error.retryAfterMs !== undefined) {
-      if (error.retryAfterMs > this.options.maxRetryAfterMs) {
-        return { retry: false, reason: `the server asked to wait ${Math.ceil(error.retryAfterMs / 1000)} s, more than the ${this.options.maxRetryAfterMs / 1000} s cap` };
+      // `!(… <= …)` also rejects NaN and Infinity from a mapper that parsed the wait itself.
+      if (!(error.retryAfterMs <= this.options.maxRetryAfterMs)) {
+        return { retry: false, reason: `the server asked to wait ${describeWait(error.retryAfterMs)}, more than the ${describeWait(this.options.maxRetryAfterMs)} cap` };
       }
       return { retry: true, delayMs: error.retryAfterMs + Math.round(this.random() * MAX_REQUESTED_WAIT_JITTER_MS) };
     }

@@ -184,6 +184,11 @@ export class Emulator {
     return this.sockets.size;
   }
 
+  /** Requests whose response has not ended and whose connection is still open. */
+  activeRequests(): number {
+    return this.inFlight.size;
+  }
+
   /**
    * Closes every keep-alive connection that carries no request right now, as a server does
    * when its idle timeout ends. Clients learn of it only when they next read the socket.

@@ -46,6 +46,13 @@ export interface Script {
   delayBetweenChunksMs?: number;
   /** Destroys the socket after N body pieces, before any end marker; 0 cuts it right after the headers. */
   closeAfterChunks?: number;
+  /** Resets the connection (TCP RST) after N body pieces, before any end marker; 0 resets it right after the headers. */
+  resetAfterChunks?: number;
+  /**
+   * Stops writing after N body pieces and keeps the connection open without sending more,
+   * until the client or stop() closes it: a stream that stalls half-way.
+   */
+  stallAfterChunks?: number;
   /** Re-splits the body into pieces of N bytes, cutting events and UTF-8 characters apart. */
   splitEveryBytes?: number;
   /**
@@ -76,6 +83,8 @@ function checkDelay(name: string, value: number | undefined): void {
 export function validateScript(script: Script): void {
   checkCount('times', script.times, 1);
   checkCount('closeAfterChunks', script.closeAfterChunks, 0);
+  checkCount('resetAfterChunks', script.resetAfterChunks, 0);
+  checkCount('stallAfterChunks', script.stallAfterChunks, 0);
   checkCount('splitEveryBytes', script.splitEveryBytes, 1);
   checkCount('errorInStream.afterChunks', script.errorInStream?.afterChunks, 0);
   checkDelay('delayBeforeHeadersMs', script.delayBeforeHeadersMs);
@@ -88,6 +97,10 @@ export function validateScript(script: Script): void {
   }
   if (script.neverRespond && script.resetBeforeResponse) {
     throw new RangeError('Invalid script: neverRespond and resetBeforeResponse are both set. Use one.');
+  }
+  const cuts = (['closeAfterChunks', 'resetAfterChunks', 'stallAfterChunks'] as const).filter((name) => script[name] !== undefined);
+  if (cuts.length > 1) {
+    throw new RangeError(`Invalid script: ${cuts.join(' and ')} are all set. Use one of them.`);
   }
 }
 
@@ -182,6 +195,8 @@ export interface Transport {
   /** Time to generate one token, from tokensPerSecond; 0 is full speed. */
   tokenIntervalMs: number;
   closeAfterChunks?: number;
+  resetAfterChunks?: number;
+  stallAfterChunks?: number;
   splitEveryBytes?: number;
   errorInStream?: { afterChunks: number; data: string | object };
 }
@@ -192,6 +207,8 @@ export function transportOf(script: Script | undefined, tokenIntervalMs: number)
     delayBetweenChunksMs: script?.delayBetweenChunksMs,
     tokenIntervalMs,
     closeAfterChunks: script?.closeAfterChunks,
+    resetAfterChunks: script?.resetAfterChunks,
+    stallAfterChunks: script?.stallAfterChunks,
     splitEveryBytes: script?.splitEveryBytes,
     errorInStream: script?.errorInStream,
   };
@@ -232,6 +249,44 @@ function writePiece(response: ServerResponse, data: string | Buffer, signal: Abo
 /** Destroys the socket once everything written before has been handed to the operating system. */
 function destroyAfterFlush(socket: Socket | null): void {
   socket?.write('', () => socket.destroy());
+}
+
+/** Resets the socket once everything written before has been handed to the operating system. */
+function resetAfterFlush(socket: Socket | null): void {
+  socket?.write('', () => resetSocket(socket));
+}
+
+/** Resolves when the signal aborts, because the client went away or the emulator stopped. */
+function waitForAbort(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) {
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+/**
+ * Applies a cut that a script set after `written` body pieces: closes or resets the socket, or
+ * keeps it open without writing until the signal aborts. Returns true when the reply must end here.
+ */
+async function cutAfter(written: number, response: ServerResponse, transport: Transport, signal: AbortSignal): Promise<boolean> {
+  const cut = [transport.closeAfterChunks, transport.resetAfterChunks, transport.stallAfterChunks].includes(written);
+  if (!cut) {
+    return false;
+  }
+  if (written === 0) {
+    // Nothing was written after writeHead, so the headers are sent before the cut.
+    response.flushHeaders();
+  }
+  if (transport.closeAfterChunks === written) {
+    destroyAfterFlush(response.socket);
+    return true;
+  }
+  if (transport.resetAfterChunks === written) {
+    resetAfterFlush(response.socket);
+    return true;
+  }
+  await waitForAbort(signal);
+  return true;
 }
 
 /** Resets the connection (TCP RST) where the socket allows it; TLS sockets are destroyed instead. */
@@ -299,20 +354,14 @@ export async function sendReply(response: ServerResponse, reply: Reply, transpor
     headers['content-length'] = String(pieces.reduce((total, piece) => total + Buffer.byteLength(piece.data), 0));
   }
   response.writeHead(reply.status, headers);
-  if (transport.closeAfterChunks === 0) {
-    response.flushHeaders();
-    destroyAfterFlush(response.socket);
+  if (await cutAfter(0, response, transport, signal)) {
     return;
   }
 
   for (const [index, piece] of pieces.entries()) {
     await sleep(delayBefore(piece, index, transport), signal);
     await writePiece(response, piece.data, signal);
-    if (signal.aborted) {
-      return;
-    }
-    if (transport.closeAfterChunks === index + 1) {
-      destroyAfterFlush(response.socket);
+    if (signal.aborted || (await cutAfter(index + 1, response, transport, signal))) {
       return;
     }
   }

@@ -1,8 +1,10 @@
 /**
- * Name lookup for `localhost`. Local model servers often listen on one loopback address only
- * (Ollama on 127.0.0.1), while the system resolver may return ::1 first, or only one of the
- * two. RFC 6761 (section 6.3) reserves `localhost` and `*.localhost` for the loopback
- * addresses, so the network layer returns both itself and lets the connector try each.
+ * Name lookup for `localhost` and `.invalid`. Local model servers often listen on one loopback
+ * address only (Ollama on 127.0.0.1), while the system resolver may return ::1 first, or only
+ * one of the two. RFC 6761 (section 6.3) reserves `localhost` and `*.localhost` for the
+ * loopback addresses, so the network layer returns both itself and lets the connector try
+ * each. RFC 6761 (section 6.4) recommends that name resolution APIs fail names under the
+ * `invalid` top-level domain at once, so those never reach a DNS server.
  */
 
 import { lookup as systemLookup, type LookupAddress, type LookupAllOptions, type LookupOneOptions } from 'node:dns';
@@ -19,11 +21,24 @@ export function isLocalhostName(hostname: string): boolean {
   return host === 'localhost' || host.endsWith('.localhost');
 }
 
+/** True for `invalid` and every name under it, which RFC 6761 guarantees never to resolve. */
+export function isInvalidName(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  return host === 'invalid' || host.endsWith('.invalid');
+}
+
 /**
- * A `lookup` for `net.connect` that resolves `localhost` to both loopback addresses and
- * passes every other name to the system resolver (`dns.lookup`).
+ * A `lookup` for `net.connect` that resolves `localhost` to both loopback addresses, fails
+ * names under `.invalid` with ENOTFOUND without asking any resolver, and passes every other
+ * name to the system resolver (`dns.lookup`).
  */
 export const lookupWithLocalhost: LookupFunction = (hostname, options, callback) => {
+  if (isInvalidName(hostname)) {
+    const error = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', syscall: 'getaddrinfo', hostname });
+    // Asynchronous like dns.lookup, which net.connect relies on.
+    process.nextTick(() => callback(error, '', 0));
+    return;
+  }
   if (!isLocalhostName(hostname)) {
     systemLookup(hostname, options as LookupAllOptions, callback as never);
     return;

@@ -6,13 +6,13 @@
 
 import { createSecureContext } from 'node:tls';
 
-import { Agent, buildConnector, fetch as undiciFetch, Pool, ProxyAgent, type Dispatcher } from 'undici';
+import { Agent, buildConnector, Dispatcher, fetch as undiciFetch, Pool, ProxyAgent } from 'undici';
 
 import { SwitchboardError } from '../errors';
 import { redactUrl } from '../redact';
 import type { Logger } from '../types';
 import { lookupWithLocalhost } from './localhost';
-import { checkProxyUrl, isLoopbackHost, resolveNetworkOptions, type NetworkOptions } from './options';
+import { checkProxyUrl, formatSeconds, isLoopbackHost, resolveNetworkOptions, type NetworkOptions } from './options';
 import { decideProxy, describeProxyDecision, type ProxyEnvironment } from './proxy';
 import { classifyProxyFailure, findSwitchboardError } from './transport-errors';
 import { loadTrustSources } from './trust';
@@ -74,28 +74,26 @@ export class Network {
     outer?.addEventListener('abort', forwardAbort, { once: true });
 
     const firstByteMs = isLoopbackHost(url.hostname) ? this.options.localFirstByteTimeoutMs : this.options.firstByteTimeoutMs;
-    // NOTE: the timer starts before undici dispatches the request, so time spent waiting for a
-    // free pooled connection (more requests in flight than maxConnectionsPerOrigin) counts as
-    // the server being slow.
-    const firstByteTimer = setTimeout(() => {
-      controller.abort(
-        new SwitchboardError('timeout.first_byte', `${url.host} sent no response within ${Math.round(firstByteMs / 1000)} s.`, {
-          fix: [
-            isLoopbackHost(url.hostname)
-              ? 'The local server may still be loading the model; wait and retry, or raise the first-byte timeout setting.'
-              : 'Retry later, or raise the first-byte timeout setting.',
-          ],
-        }),
-      );
-    }, firstByteMs);
+    // The first-byte timer starts when undici writes the request to a connection, so a wait for a
+    // free pooled connection or for a new one to open does not count as the server being slow.
+    // A request that never gets a connection is still ended by the engine's deadline.
+    let firstByteTimer: NodeJS.Timeout | undefined;
+    let awaitingHeaders = true;
+    const startFirstByteTimer = () => {
+      if (!awaitingHeaders) return;
+      // A stale-socket retry dispatches the request again, which starts the timer again.
+      clearTimeout(firstByteTimer);
+      firstByteTimer = setTimeout(() => controller.abort(firstByteTimeoutError(url, firstByteMs)), firstByteMs);
+    };
 
     let response: Response;
     try {
-      response = await this.fetchWithStaleSocketRetry(url, init, controller.signal);
+      response = await this.fetchWithStaleSocketRetry(url, init, controller.signal, startFirstByteTimer);
     } catch (error) {
       outer?.removeEventListener('abort', forwardAbort);
       throw findSwitchboardError(controller.signal.reason) ?? this.classifyProxyError(error, url) ?? error;
     } finally {
+      awaitingHeaders = false;
       clearTimeout(firstByteTimer);
     }
 
@@ -113,8 +111,8 @@ export class Network {
     return decision.proxyUrl ? classifyProxyFailure(error, decision, url) : undefined;
   }
 
-  private async fetchWithStaleSocketRetry(url: URL, init: RequestInit, signal: AbortSignal): Promise<Response> {
-    const request = { ...init, signal, redirect: 'manual' as const, dispatcher: this.dispatcher };
+  private async fetchWithStaleSocketRetry(url: URL, init: RequestInit, signal: AbortSignal, onDispatch: () => void): Promise<Response> {
+    const request = { ...init, signal, redirect: 'manual' as const, dispatcher: new DispatchNotifier(this.dispatcher, onDispatch) };
     const openedBefore = this.connectionsOpened;
     try {
       return (await undiciFetch(url, request as never)) as unknown as Response;
@@ -161,7 +159,7 @@ export class Network {
     const body = new ReadableStream<Uint8Array>({
       pull: async (stream) => {
         timer = setTimeout(() => {
-          const error = new SwitchboardError('timeout.idle', `${host} stopped sending data for ${Math.round(idleMs / 1000)} s in the middle of the response.`, {
+          const error = new SwitchboardError('timeout.idle', `${host} stopped sending data for ${formatSeconds(idleMs)} in the middle of the response.`, {
             fix: ['Retry; raise the idle timeout setting if the server is slow between chunks.'],
           });
           controller.abort(error);
@@ -199,6 +197,63 @@ export class Network {
     Object.defineProperty(wrapped, 'url', { value: response.url });
     return wrapped;
   }
+}
+
+function firstByteTimeoutError(url: URL, firstByteMs: number): SwitchboardError {
+  return new SwitchboardError('timeout.first_byte', `${url.host} sent no response within ${formatSeconds(firstByteMs)}.`, {
+    fix: [
+      isLoopbackHost(url.hostname)
+        ? 'The local server may still be loading the model; wait and retry, or raise the first-byte timeout setting.'
+        : 'Retry later, or raise the first-byte timeout setting.',
+    ],
+  });
+}
+
+/**
+ * Passes one fetch's requests to the shared dispatcher and calls `onDispatch` each time undici
+ * writes the request to a connection. undici calls a handler's `onConnect` at that moment
+ * (client-h1.js in undici 7), not while the request waits in the pool's queue.
+ */
+class DispatchNotifier extends Dispatcher {
+  constructor(
+    private readonly inner: Dispatcher,
+    private readonly onDispatch: () => void,
+  ) {
+    super();
+  }
+
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    return this.inner.dispatch(options, watchDispatch(handler, this.onDispatch));
+  }
+
+  override close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  override destroy(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/**
+ * Wraps a handler so that `onDispatch` runs before its `onConnect` (undici's older handler
+ * interface, which fetch uses) or `onRequestStart` (the newer one). Every other property is
+ * the handler's own, and methods run with the handler itself as `this`, so that handlers with
+ * private class fields work too.
+ */
+function watchDispatch(handler: Dispatcher.DispatchHandler, onDispatch: () => void): Dispatcher.DispatchHandler {
+  return new Proxy(handler, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property);
+      if (typeof value !== 'function') return value;
+      const method = value as (...parameters: unknown[]) => unknown;
+      if (property !== 'onConnect' && property !== 'onRequestStart') return method.bind(target);
+      return (...args: unknown[]) => {
+        onDispatch();
+        return method.apply(target, args);
+      };
+    },
+  });
 }
 
 interface DispatcherSettings {

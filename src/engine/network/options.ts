@@ -112,3 +112,11 @@ export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   return host === 'localhost' || host === '::1' || host.startsWith('127.') || host.endsWith('.localhost');
 }
+
+/**
+ * Formats milliseconds as seconds for messages, to the millisecond and without trailing
+ * zeros: 1500 gives "1.5 s" and 60000 gives "60 s".
+ */
+export function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}

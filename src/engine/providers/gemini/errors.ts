@@ -6,6 +6,7 @@
 import { isSwitchboardError, SwitchboardError, type Correction, type SwitchboardErrorOptions } from '../../errors';
 import { classifyTransportError } from '../../network/transport-errors';
 import { redactText } from '../../redact';
+import { clampWait } from '../retry-after';
 
 /** Facts about a call, quoted when it fails. The tracking fetch fills in the fields of the last exchange. */
 export interface CallFacts {
@@ -428,13 +429,13 @@ function retryDelayOf(error: GoogleError): number | undefined {
   const match = /retry in (\d+(?:\.\d+)?)\s*(ms|s)\b/i.exec(error.message);
   if (!match) return undefined;
   const value = Number(match[1]);
-  return Math.ceil(match[2]!.toLowerCase() === 'ms' ? value : value * 1000);
+  return clampWait(Math.ceil(match[2]!.toLowerCase() === 'ms' ? value : value * 1000));
 }
 
-/** Parses a protobuf Duration in its JSON form, such as "26s" or "2.463586755s", into milliseconds. */
+/** Parses a protobuf Duration in its JSON form, such as "26s" or "2.463586755s", into milliseconds clamped to one day. */
 export function parseDuration(text: string): number | undefined {
   const match = /^\s*(\d+(?:\.\d+)?)s\s*$/.exec(text);
-  return match ? Math.ceil(Number(match[1]) * 1000) : undefined;
+  return match ? clampWait(Math.ceil(Number(match[1]) * 1000)) : undefined;
 }
 
 /** Finds the field named by `Unknown name "…"` in the message or in a BadRequest field violation. */

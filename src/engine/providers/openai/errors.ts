@@ -14,7 +14,7 @@ import { SwitchboardError, type Correction, type ErrorCode, type SwitchboardErro
 import { classifyTransportError } from '../../network/transport-errors';
 import type { Profile } from '../../profiles';
 import { redactText } from '../../redact';
-import { parseDuration, parseRetryAfter, parseRetryHint } from '../retry-after';
+import { describeWait, MAX_REQUESTED_WAIT_MS, parseDuration, parseRetryAfter, parseRetryHint } from '../retry-after';
 
 export interface RawFailure {
   /** HTTP status; 200 for an error delivered inside a successful response. */
@@ -610,6 +610,7 @@ function error(code: ErrorCode, message: string, context: RuleContext, extra: Sw
 }
 
 function formatSeconds(ms: number): string {
+  if (ms >= MAX_REQUESTED_WAIT_MS) return describeWait(ms);
   return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
 }
 
