@@ -236,13 +236,23 @@ describe('connection doctor', function () {
       const report = await diagnose(profileAt(`${server.url}/v1`), { apiKey: FAKE_KEY, network: { proxy: started.urlWithCredentials() } });
       assertPassed(report);
       const step = stepOf(report, 'proxy');
-      assert.equal(step.status, 'warn', 'a loopback target behind a proxy is a warning');
+      assert.equal(step.status, 'pass', 'a proxy on this machine reaches a loopback target');
       assert.match(step.details.join('\n'), /status 200 in \d+ ms/);
       for (const text of [renderDoctorJson(report), renderDoctorMarkdown(report), renderDoctorText(report)]) {
         assert.ok(!text.includes(PROXY_PASSWORD), 'the proxy password is absent');
         assert.ok(!text.includes(FAKE_KEY), 'the key is absent');
       }
       assert.match(renderDoctorJson(report), /doctor:\*\*\*\*@127\.0\.0\.1/);
+    });
+
+    it('skips a remote proxy for a loopback target', async () => {
+      const server = await startEmulator();
+      const report = await diagnose(profileAt(`${server.url}/v1`), { network: { proxy: `http://user:${PROXY_PASSWORD}@proxy.example.invalid:3128` } });
+      assertPassed(report);
+      const step = stepOf(report, 'proxy');
+      assert.equal(step.status, 'pass');
+      assert.match(step.details.join('\n'), /direct, because the host is on this machine and the proxy http:\/\/user:\*\*\*\*@proxy\.example\.invalid:3128\/ \(from the proxy setting\) could not reach it/);
+      assert.ok(!renderDoctorJson(report).includes(PROXY_PASSWORD));
     });
 
     it('finds a wrong proxy password in the proxy step', async () => {

@@ -145,6 +145,18 @@ describe('network proxy', function () {
       assert.match(harness.logger.lines.join('\n'), /direct, because the entry "127\.0\.0\.1" of the NO_PROXY environment variable matches/);
     });
 
+    it('goes direct to a local server past a remote proxy', async () => {
+      // Nothing listens at the .invalid name, and the lookup fails without asking a resolver.
+      setEnvironment({ ...noProxyVariables(), HTTP_PROXY: `http://user:${PROXY_PASSWORD}@proxy.example.invalid:3128` });
+      harness = await startHarness();
+      const events = await harness.chat();
+      assert.equal(errorOf(events), undefined);
+      assert.equal(answerText(events), DEFAULT_ANSWER);
+      const log = harness.logger.lines.join('\n');
+      assert.match(log, /direct, because the host is on this machine and the proxy http:\/\/user:\*\*\*\*@proxy\.example\.invalid:3128\/ \(from the HTTP_PROXY environment variable\) could not reach it/);
+      assert.ok(!log.includes(PROXY_PASSWORD));
+    });
+
     it('prefers the noProxy setting over NO_PROXY', async () => {
       const deadPort = await findFreePort();
       setEnvironment({ ...noProxyVariables(), NO_PROXY: '127.0.0.1' });
@@ -187,8 +199,8 @@ describe('network proxy', function () {
     });
 
     it('uses the noProxy setting even when empty', () => {
-      const decision = decideProxy(http, { noProxy: '' }, { HTTP_PROXY: 'http://a:1', NO_PROXY: '127.0.0.1' });
-      assert.equal(decision.proxyUrl, 'http://a:1');
+      const decision = decideProxy(http, { noProxy: '' }, { HTTP_PROXY: 'http://127.0.0.1:1', NO_PROXY: '127.0.0.1' });
+      assert.equal(decision.proxyUrl, 'http://127.0.0.1:1');
     });
 
     it('reports the matching NO_PROXY entry', () => {
@@ -196,6 +208,29 @@ describe('network proxy', function () {
       assert.equal(decision.proxyUrl, undefined);
       assert.equal(decision.bypassedBy, '127.0.0.0/8');
       assert.equal(decision.noProxySource, 'NO_PROXY');
+    });
+
+    it('sends loopback targets past a remote proxy', () => {
+      for (const target of ['http://127.0.0.1:11434/v1', 'http://localhost:1234/v1', 'http://[::1]:8080/v1']) {
+        const decision = decideProxy(new URL(target), {}, { HTTP_PROXY: 'http://alice:secret@proxy.corp.example:3128' });
+        assert.equal(decision.proxyUrl, undefined, target);
+        assert.equal(decision.skippedRemoteProxy, 'http://alice:****@proxy.corp.example:3128/', target);
+        assert.equal(decision.source, 'HTTP_PROXY', target);
+      }
+    });
+
+    it('keeps a local proxy for loopback targets', () => {
+      for (const proxy of ['http://127.0.0.1:3128', 'http://localhost:3128', 'http://[::1]:3128']) {
+        assert.equal(decideProxy(http, { proxy }, {}).proxyUrl, proxy);
+      }
+    });
+
+    it('keeps a remote proxy for remote targets', () => {
+      assert.equal(decideProxy(https, {}, { HTTPS_PROXY: 'http://proxy.corp.example:3128' }).proxyUrl, 'http://proxy.corp.example:3128');
+    });
+
+    it('keeps an unparsable proxy for its own check', () => {
+      assert.equal(decideProxy(http, {}, { HTTP_PROXY: 'http//alice:pw@proxy:3128' }).proxyUrl, 'http//alice:pw@proxy:3128');
     });
   });
 

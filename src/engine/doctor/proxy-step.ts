@@ -9,7 +9,6 @@ import type { Socket } from 'node:net';
 
 import { SwitchboardError } from '../errors';
 import { lookupWithLocalhost } from '../network/localhost';
-import { isLoopbackHost } from '../network/options';
 import { describeProxyDecision, proxyAddress } from '../network/proxy';
 import { classifyProxyFailure, formatHostPort, proxyStatusError } from '../network/transport-errors';
 import { loadTrustSources } from '../network/trust';
@@ -21,19 +20,15 @@ const ENVIRONMENT_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http
 
 export async function checkProxy(context: DoctorContext, details: string[]): Promise<StepStatus> {
   const decision = context.proxy!;
-  const { url, host } = context.target!;
+  const { url } = context.target!;
   details.push(`Requests to ${url.host} go ${describeProxyDecision(decision)}.`);
   details.push(...describeConfiguredProxies(context));
-  if (!decision.proxyUrl) return decision.bypassedBy ? 'pass' : 'skip';
+  if (!decision.proxyUrl) return decision.bypassedBy || decision.skippedRemoteProxy ? 'pass' : 'skip';
 
   const started = context.now();
   const { socket, status } = await openTunnel(context);
   socket.destroy();
   details.push(`CONNECT ${tunnelTarget(context)} through ${proxyAddress(decision.proxyUrl).label}: status ${status} in ${Math.round(context.now() - started)} ms.`);
-  if (isLoopbackHost(host)) {
-    details.push(`The target is a loopback address; the proxy reaches it only when the proxy runs on this same machine. Add ${host} to NO_PROXY otherwise.`);
-    return 'warn';
-  }
   return 'pass';
 }
 

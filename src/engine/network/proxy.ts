@@ -6,7 +6,7 @@
 import { BlockList, isIP } from 'node:net';
 
 import { redactUrl } from '../redact';
-import type { NetworkOptions } from './options';
+import { isLoopbackHost, type NetworkOptions } from './options';
 
 /** The origin of the proxy URL: the proxy setting or one of the environment variables. */
 export type ProxySource = 'setting' | 'https_proxy' | 'HTTPS_PROXY' | 'http_proxy' | 'HTTP_PROXY';
@@ -19,6 +19,11 @@ export interface ProxyDecision {
   bypassedBy?: string;
   /** The origin of the bypass list: the setting, `no_proxy` or `NO_PROXY`. */
   noProxySource?: 'setting' | 'no_proxy' | 'NO_PROXY';
+  /**
+   * The proxy that was skipped because the target is a loopback address and the proxy runs on
+   * another machine, from where this machine's loopback cannot be reached. Password masked.
+   */
+  skippedRemoteProxy?: string;
 }
 
 export type ProxyEnvironment = Readonly<Record<string, string | undefined>>;
@@ -29,6 +34,9 @@ const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443 };
  * Decides the proxy for a target URL. The proxy setting wins over the environment. For https
  * targets `https_proxy`/`HTTPS_PROXY` apply, then `http_proxy`/`HTTP_PROXY`; for http targets
  * only the latter. The bypass list is the noProxy setting when given, else `no_proxy` or `NO_PROXY`.
+ * A loopback target (a local model server) goes direct when the proxy is on another machine,
+ * because that proxy would reach its own loopback instead. Go's golang.org/x/net/http/httpproxy
+ * skips every proxy for loopback targets. A proxy on this machine is kept, because it can reach them.
  */
 export function decideProxy(target: URL, options: Pick<NetworkOptions, 'proxy' | 'noProxy'>, env: ProxyEnvironment = process.env): ProxyDecision {
   const configured = findProxyUrl(target.protocol, options.proxy, env);
@@ -38,7 +46,17 @@ export function decideProxy(target: URL, options: Pick<NetworkOptions, 'proxy' |
   const port = Number(target.port) || DEFAULT_PORTS[target.protocol] || 0;
   const entry = list === undefined ? undefined : matchNoProxy(target.hostname, port, list);
   if (entry !== undefined) return { bypassedBy: entry, noProxySource };
+  if (isLoopbackHost(target.hostname) && isRemoteProxy(configured.url)) return { skippedRemoteProxy: redactUrl(configured.url), source: configured.source };
   return { proxyUrl: configured.url, source: configured.source };
+}
+
+/** Checks whether a proxy URL names a host other than a loopback address. An unparsable URL counts as local, so the proxy check reports it. */
+function isRemoteProxy(proxyUrl: string): boolean {
+  try {
+    return !isLoopbackHost(new URL(proxyUrl).hostname);
+  } catch {
+    return false;
+  }
 }
 
 function findProxyUrl(protocol: string, setting: string | undefined, env: ProxyEnvironment): { url: string; source: ProxySource } | undefined {
@@ -113,6 +131,9 @@ function stripBrackets(host: string): string {
 export function describeProxyDecision(decision: ProxyDecision): string {
   if (decision.proxyUrl) return `through the proxy ${redactUrl(decision.proxyUrl)} (from ${sourceLabel(decision.source!)})`;
   if (decision.bypassedBy) return `direct, because the entry "${decision.bypassedBy}" of ${noProxyLabel(decision.noProxySource)} matches the host`;
+  if (decision.skippedRemoteProxy) {
+    return `direct, because the host is on this machine and the proxy ${decision.skippedRemoteProxy} (from ${sourceLabel(decision.source!)}) could not reach it`;
+  }
   return 'direct, because no proxy is configured';
 }
 
