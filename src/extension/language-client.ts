@@ -10,6 +10,8 @@ import type { Readable } from 'node:stream';
 import type * as vscode from 'vscode';
 import { CloseAction, ErrorAction, LanguageClient, RevealOutputChannelOn, State, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 
+import { redactingChannel } from './redacting-channel';
+
 export interface LanguageClientHooks {
   onStarting(): void;
   onRunning(): void;
@@ -42,9 +44,10 @@ export function createLanguageClient(setup: LanguageClientSetup): LanguageClient
     run: { module, transport: TransportKind.ipc, options: { env } },
     debug: { module, transport: TransportKind.ipc, options: { env, execArgv: ['--nolazy', '--inspect=6009'] } },
   };
+  // Both channels are wrapped because the library traces to the output channel when no trace channel is given.
   const clientOptions: LanguageClientOptions = {
-    outputChannel: setup.outputChannel,
-    traceOutputChannel: setup.traceOutputChannel,
+    outputChannel: redactingChannel(setup.outputChannel),
+    traceOutputChannel: setup.traceOutputChannel && redactingChannel(setup.traceOutputChannel),
     initializationOptions: setup.initializationOptions,
     revealOutputChannelOn: RevealOutputChannelOn.Never,
     errorHandler: {

@@ -12,14 +12,12 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 
-import type { Frame } from 'playwright-core';
-
 import { Emulator } from '../emulator/emulator';
+import { fillForm, FORM, openForm, statusText } from './feedback-form';
 import { type Editor, repoRoot, startEditor } from './harness';
 import { eventually } from './wait';
 
 const TEST_TIMEOUT_MS = 180_000;
-const FORM = '#feedback-form';
 const STORAGE_FOLDER = 'switchboard.switchboard';
 /** A string that must never reach a log or the store, because it stands for a hostile page's content. */
 const HOSTILE_MARKER = 'hostile-content-7f3a';
@@ -127,32 +125,6 @@ async function switchboardLog(editor: Editor): Promise<string> {
     .filter(([file]) => file.endsWith('Switchboard.log'))
     .map(([, text]) => text)
     .join('\n');
-}
-
-async function openForm(editor: Editor): Promise<Frame> {
-  // Switchboard's status item appears once it has activated, and its walkthrough may open then.
-  // Closing the editors after a pause keeps the form in front.
-  await editor.statusBarItem('switchboard.status', 60_000);
-  await delay(2000);
-  await editor.runCommand('View: Close All Editor Groups');
-  await editor.runCommand('Switchboard: Send Feedback');
-  return editor.findFrame(FORM);
-}
-
-async function statusText(frame: Frame): Promise<string> {
-  return ((await frame.textContent('#status')) ?? '').trim();
-}
-
-/** Fills the form through the page as a person would: keyboard for the rating, typing for the text. */
-async function fillForm(frame: Frame, message: string): Promise<void> {
-  await frame.selectOption('#kind', 'connection');
-  await frame.click('label[for="rating-3"]');
-  // Arrow keys move the choice inside the radio group, as screen-reader users expect.
-  await frame.focus('#rating-3');
-  await frame.press('#rating-3', 'ArrowRight');
-  assert.equal(await frame.isChecked('#rating-4'), true, 'ArrowRight did not move the rating to 4');
-  await frame.fill('#message', message);
-  await frame.fill('#contact', 'tester@example.com');
 }
 
 /**

@@ -6,10 +6,14 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { Emulator } from '../emulator/emulator';
+import { recordScenario } from '../reliability/record';
+import { startProxy, type TestProxy } from '../support/proxy';
+import { fillForm, openForm, statusText } from './feedback-form';
 import { type Editor, repoRoot, startEditor } from './harness';
 import { eventually, waitForStatus } from './wait';
 
@@ -300,6 +304,47 @@ describe('Switchboard in VS Code', function () {
       assert.ok(text.includes(ANSWER), `the request after the restart failed:\n${text}`);
     });
 
+    it('server killed mid-stream keeps the partial text', async function () {
+      await closeAllEditors(editor);
+      emulator.reset();
+      // About seven tokens a second, so the stream is still running when the server is killed.
+      emulator.script({ match: { path: '/chat/completions' }, answer: 'partial '.repeat(300), delayBetweenChunksMs: 150 });
+      await editor.openFile('src/sum.ts');
+      // A selection that no earlier test sent, so the server's response cache cannot serve it.
+      await editor.selectLines(1, 8);
+      await editor.runCommand('Switchboard: Explain Selection');
+      await editor.waitForNotification(/Switchboard: Explain Selection.*Receiving: \d+ characters/);
+
+      const pid = await eventually('the language server process', async () => serverPid(editor));
+      process.kill(pid, 'SIGKILL');
+
+      const restartNotice = await editor.waitForNotification(/stopped unexpectedly \(signal SIGKILL\) and was restarted\. Requests in progress were lost/);
+      assert.deepEqual(restartNotice.buttons, ['Show Logs']);
+      const text = await waitForAnswer(editor, /did not finish/);
+      assert.match(text, /partial partial/, `the partial text is missing from the answer:\n${text}`);
+      assert.match(text, /\*\*The request did not finish:\*\* The language server stopped before the request finished\./);
+      assert.doesNotMatch(text, /Receiving the answer/, `the answer still shows it is streaming:\n${text}`);
+
+      await eventually('the progress notification to close', async () => {
+        const open = (await editor.notifications()).filter((notification) => /Switchboard: Explain Selection/.test(notification.message));
+        return open.length === 0 ? true : undefined;
+      });
+      const status = await waitForStatus(editor, /^\$\(pass-filled\) gpt-4o-mini \d+ ms$/, 60_000);
+      assert.doesNotMatch(status, /spin/);
+      await editor.screenshot('switchboard-server-killed-mid-stream');
+
+      await closeAllEditors(editor);
+      emulator.reset();
+      await editor.openFile('src/sum.ts');
+      await editor.selectLines(1, 3);
+      await editor.runCommand('Switchboard: Explain Selection');
+      const next = await waitForAnswer(editor, /Finished/);
+      assert.ok(next.includes(ANSWER), `the request after the restart failed:\n${next}`);
+
+      const partial = /partial[\s\S]*partial/.exec(text)?.[0] ?? '';
+      recordScenario({ suite: 'secrets', scenario: 'server killed mid-stream', atRisk: partial.length, lost: 0 });
+    });
+
     it('activation time is readable', async function () {
       const ms = await recordActivationTime(editor);
       assert.ok(Number.isFinite(ms), `activation time ${ms}`);
@@ -365,18 +410,35 @@ describe('Switchboard in VS Code', function () {
   describe('in an untrusted workspace', function () {
     let emulator: Emulator;
     let otherHost: Emulator;
+    let workspaceProxy: TestProxy;
     let editor: Editor;
+    let workspaceSettings: Record<string, unknown>;
+    /** A certificate file that does not exist: if the workspace's value were read, the log would name it. */
+    const workspaceCaFile = path.join(tmpdir(), `switchboard-workspace-ca-${process.pid}.pem`);
 
     before(async function () {
       emulator = await Emulator.start({ apiKey: API_KEY, answer: ANSWER });
-      // "The other host": a second emulator on another port that a workspace setting points to.
+      // "The other host": a second emulator on another port that workspace settings point to.
       otherHost = await Emulator.start({ answer: 'This server should never be asked.' });
+      workspaceProxy = await startProxy({ connectPorts: [emulator.port, otherHost.port] });
+      workspaceSettings = {
+        // The user's profile name with the user's base URL and extra headers, and a profile only the workspace has.
+        'switchboard.profiles': [
+          { ...emulatorProfile(emulator), headers: { 'X-Workspace-Header': 'from-the-workspace' } },
+          emulatorProfile(otherHost, 'workspace-only'),
+        ],
+        'switchboard.activeProfile': 'workspace-only',
+        'switchboard.network.proxy': workspaceProxy.url,
+        'switchboard.network.caCertificates': [workspaceCaFile],
+        'switchboard.feedback.endpoint': `${otherHost.url}/feedback`,
+        'switchboard.feedback.issueUrl': `${otherHost.url}/issues/new`,
+      };
       editor = await startEditor({
         vsixPaths: [vsix],
         trustWorkspace: false,
         workspaceFiles: { 'src/sum.ts': SOURCE },
         userSettings: { 'switchboard.profiles': [emulatorProfile(emulator)] },
-        workspaceSettings: { 'switchboard.profiles': [emulatorProfile(otherHost)], 'switchboard.network.proxy': `${otherHost.url}` },
+        workspaceSettings,
       });
     });
 
@@ -390,10 +452,34 @@ describe('Switchboard in VS Code', function () {
       await editor?.stop();
       await emulator?.stop();
       await otherHost?.stop();
+      await workspaceProxy?.stop();
+    });
+
+    /** Fails when anything reached the other host or the workspace's proxy. */
+    function assertNothingElsewhere(): void {
+      assert.deepEqual(
+        otherHost.requests.map((request) => `${request.method} ${request.path}`),
+        [],
+        'the workspace\'s host received requests',
+      );
+      // startProxy's own readiness probe connects once without a request, so only request lines count.
+      const proxyLines = workspaceProxy.output().split('\n').filter((line) => /Request \(file descriptor/.test(line));
+      assert.deepEqual(proxyLines, [], 'the workspace\'s proxy received connections');
+    }
+
+    it('every restricted setting is exercised', function () {
+      const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } } };
+      const restricted = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations;
+      assert.ok(restricted.length > 0, 'package.json lists no restricted settings');
+      const missing = restricted.filter((setting) => !(setting in workspaceSettings));
+      assert.deepEqual(missing, [], 'restricted settings that this test does not set in the workspace');
     });
 
     it('key goes only to the user\'s profile', async function () {
+      // The status item shows that Switchboard has activated, so the palette lists its commands.
+      await waitForStatus(editor, /gpt-4o-mini Set API key/);
       await setApiKey(editor, API_KEY);
+      // The workspace's activeProfile names a profile that only the workspace has, so only the user's profile can be active.
       await waitForStatus(editor, /gpt-4o-mini \d+ ms/);
 
       await editor.openFile('src/sum.ts');
@@ -401,15 +487,45 @@ describe('Switchboard in VS Code', function () {
       await editor.runCommand('Switchboard: Explain Selection');
       const text = await waitForAnswer(editor, /Finished/);
       assert.ok(text.includes(ANSWER));
+      assert.match(text, /Profile: \*\*emulator\*\*/);
       await editor.screenshot('switchboard-untrusted');
 
       assert.ok(emulator.requests.some((request) => request.headers.authorization === `Bearer ${API_KEY}`), 'the user\'s profile got no request');
+      const withWorkspaceHeader = emulator.requests.filter((request) => request.headers['x-workspace-header'] !== undefined);
       assert.deepEqual(
-        otherHost.requests.map((request) => `${request.method} ${request.path}`),
+        withWorkspaceHeader.map((request) => request.path),
         [],
-        'the workspace\'s host received requests',
+        'requests carried the workspace profile\'s header',
       );
+      assertNothingElsewhere();
+
+      const logs = await editor.logs();
+      const switchboardLog = Object.entries(logs.files)
+        .filter(([file]) => file.endsWith('Switchboard.log'))
+        .map(([, logText]) => logText)
+        .join('\n');
+      assert.ok(!switchboardLog.includes(path.basename(workspaceCaFile)), 'the workspace\'s certificate file was read');
+      assert.ok(!switchboardLog.includes(`127.0.0.1:${otherHost.port}`), 'the log names the workspace\'s host');
       await recordActivationTime(editor);
+      recordScenario({ suite: 'secrets', scenario: 'untrusted workspace redirects profile, proxy and certificates' });
+    });
+
+    it('feedback ignores the workspace endpoint and issue page', async function () {
+      const frame = await openForm(editor);
+      await fillForm(frame, 'Untrusted workspace feedback test.');
+      await frame.click('#submit');
+      // The form shows "Saved. Sending…" first, then where the submission went.
+      const saved = await eventually('the form to report where the submission went', async () => {
+        const status = await statusText(frame);
+        return status.startsWith('Saved') && !status.includes('Sending') ? status : undefined;
+      });
+      assert.match(saved, /No feedback endpoint is set/, `the form used an endpoint: ${saved}`);
+
+      const offer = await editor.waitForNotification(/No feedback endpoint is set, so it was not sent/);
+      assert.deepEqual(offer.buttons, ['Open Issue Reporter'], 'the workspace\'s issue page is offered');
+      await editor.screenshot('switchboard-untrusted-feedback');
+      assertNothingElsewhere();
+      recordScenario({ suite: 'secrets', scenario: 'untrusted workspace redirects feedback', atRisk: 1, lost: 0 });
     });
   });
 });
