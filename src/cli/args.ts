@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 
 import { DEFAULT_DETECT_PORTS } from '../engine/detect/detect-local-servers';
 import { SwitchboardError } from '../engine/errors';
-import { PRESETS } from '../engine/profiles';
+import { findPreset, isProviderKind, presetNames, type ProfileInput } from '../engine/profiles';
 import { PROVIDER_KINDS } from '../engine/types';
 
 export const USAGE = `Usage:
@@ -16,7 +16,7 @@ export const USAGE = `Usage:
   switchboard serve --stdio [--profiles FILE]
   switchboard --help | --version
 
-KIND is one of ${PROVIDER_KINDS.join(', ')}, or a preset: ${Object.keys(PRESETS).join(', ')}.
+KIND is one of ${PROVIDER_KINDS.join(', ')}, or a preset: ${presetNames().join(', ')}.
 Profiles come from the JSON file named by --profiles FILE or SWITCHBOARD_PROFILES
 (an array of profiles such as [{"name": "local", "preset": "ollama", "model": "llama3.2"}]).
 Keys come from OPENAI_API_KEY, GEMINI_API_KEY, AZURE_OPENAI_API_KEY or SWITCHBOARD_API_KEY.
@@ -47,7 +47,11 @@ export interface CliArguments {
   prompt?: string;
 }
 
+/** Numeric options with their range, as parseNumber checks them. */
+const NUMBER_OPTIONS = { '--max-tokens': { integer: true, min: 1, max: 1_000_000 }, '--temperature': { integer: false, min: 0, max: 2 } } as const;
+
 export function parseCliArguments(argv: string[]): CliArguments {
+  rejectNegativeNumbers(argv);
   let parsed;
   try {
     parsed = parseArgs({
@@ -73,7 +77,7 @@ export function parseCliArguments(argv: string[]): CliArguments {
       },
     });
   } catch (error) {
-    throw usageError(`${(error as Error).message}.`);
+    throw usageError(asSentence((error as Error).message));
   }
   const { values, positionals } = parsed;
   const [command, ...rest] = positionals;
@@ -96,8 +100,8 @@ export function parseCliArguments(argv: string[]): CliArguments {
     model: values.model,
     apiVersion: values['api-version'],
     system: values.system,
-    maxTokens: parseNumber(values['max-tokens'], '--max-tokens', true, 1, 1_000_000),
-    temperature: parseNumber(values.temperature, '--temperature', false, 0, 2),
+    maxTokens: parseNumberOption(values['max-tokens'], '--max-tokens'),
+    temperature: parseNumberOption(values.temperature, '--temperature'),
     stream: !values['no-stream'],
     json: values.json,
     stdio: values.stdio,
@@ -106,13 +110,67 @@ export function parseCliArguments(argv: string[]): CliArguments {
   };
 }
 
+/** Decimal digits only: parseInt and Number would also take "0x10", "1e3", "12abc" or " 7". */
+const DECIMAL_INTEGER = /^[0-9]+$/;
+/** A decimal number such as 0.7 or 1, without exponent, sign or hexadecimal prefix. */
+const DECIMAL_NUMBER = /^[0-9]+(\.[0-9]+)?$/;
+
 function parseNumber(value: string | undefined, name: string, integer: boolean, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
+  const pattern = integer ? DECIMAL_INTEGER : DECIMAL_NUMBER;
   const number = Number(value);
-  if (value.trim() === '' || !Number.isFinite(number) || (integer && !Number.isInteger(number)) || number < min || number > max) {
-    throw usageError(`${name} is "${value}"; it must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}.`);
+  if (!pattern.test(value) || number < min || number > max) {
+    const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+    const expected = integer ? `a whole number in decimal digits from ${min} to ${max}` : `a decimal number from ${min} to ${max}`;
+    const example = integer ? `${name} 1024` : `${name} 0.7`;
+    throw usageError(`${name} is "${shown}"; it must be ${expected}.`, `Write it as in ${example}.`);
   }
   return number;
+}
+
+function parseNumberOption(value: string | undefined, name: keyof typeof NUMBER_OPTIONS): number | undefined {
+  const { integer, min, max } = NUMBER_OPTIONS[name];
+  return parseNumber(value, name, integer, min, max);
+}
+
+/**
+ * Rejects `--max-tokens -1` with the option's own message. parseArgs would take "-1" for an
+ * option and raise a message about ambiguous arguments instead.
+ */
+function rejectNegativeNumbers(argv: readonly string[]): void {
+  argv.forEach((argument, index) => {
+    const next = argv[index + 1];
+    if (Object.hasOwn(NUMBER_OPTIONS, argument) && next !== undefined && /^-[0-9.]/.test(next)) {
+      parseNumberOption(next, argument as keyof typeof NUMBER_OPTIONS);
+    }
+  });
+}
+
+/** Ends a message from Node with one full stop: some of its messages already end with one, or span lines. */
+function asSentence(message: string): string {
+  const text = message.trim().replace(/\s*\n\s*/g, ' ');
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
+/**
+ * Builds the profile of `--provider KIND --base-url URL`. KIND is a provider kind or a preset,
+ * looked up by own property, so "__proto__" or "toString" is an unknown kind like any other.
+ */
+export function adHocProfileInput(args: CliArguments, model: string | undefined): ProfileInput {
+  const fixKinds = `Use --provider with one of: ${PROVIDER_KINDS.join(', ')}, or a preset: ${presetNames().join(', ')}.`;
+  if (!args.provider) throw usageError('--base-url needs --provider.', 'Add --provider openai-compatible (or openai, gemini, azure-openai, or a preset such as ollama).');
+  const preset = findPreset(args.provider);
+  if (!preset && !isProviderKind(args.provider)) {
+    const shown = args.provider.length > 40 ? `${args.provider.slice(0, 40)}…` : args.provider;
+    throw usageError(`Unknown provider kind "${shown}" for --provider, expected one of: ${PROVIDER_KINDS.join(', ')}, or a preset: ${presetNames().join(', ')}.`, fixKinds);
+  }
+  return {
+    name: 'cli',
+    ...(preset ? { preset: args.provider } : { kind: args.provider }),
+    baseUrl: args.baseUrl,
+    model,
+    apiVersion: args.apiVersion,
+  };
 }
 
 export function usageError(message: string, fix = 'Run switchboard --help for the usage.'): SwitchboardError {

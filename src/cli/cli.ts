@@ -2,13 +2,14 @@
 
 import { Engine } from '../engine/engine';
 import { isSwitchboardError, SwitchboardError, type ErrorCode, type ErrorData } from '../engine/errors';
-import { isProviderKind, PRESETS, type ProfileInput } from '../engine/profiles';
+import { parseProfile, type ProfileInput } from '../engine/profiles';
 import { redactText } from '../engine/redact';
-import { keysFromEnvironment, loadStandaloneConfiguration } from '../engine/standalone-config';
-import { PROVIDER_KINDS, type ChatEvent, type ChatMessage, type Logger } from '../engine/types';
-import { parseCliArguments, usageError, USAGE, type CliArguments } from './args';
+import { checkStandaloneProfiles, keysFromEnvironment, loadStandaloneConfiguration } from '../engine/standalone-config';
+import type { ChatEvent, ChatMessage, Logger } from '../engine/types';
+import { adHocProfileInput, parseCliArguments, usageError, USAGE, type CliArguments } from './args';
 import { runDetect } from './detect-command';
 import { runDiagnose } from './diagnose-command';
+import { cancelOnSignals, EXIT_INTERRUPTED, EXIT_TERMINATED } from './signals';
 
 export interface CliIo {
   stdin: NodeJS.ReadableStream;
@@ -18,7 +19,7 @@ export interface CliIo {
 }
 
 /** Exit statuses: 0 success, 1 the request failed, 2 bad usage or configuration, 130 interrupted (SIGINT), 143 terminated (SIGTERM). */
-export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130, terminated: 143 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: EXIT_INTERRUPTED, terminated: EXIT_TERMINATED } as const;
 
 declare const __SWITCHBOARD_VERSION__: string | undefined;
 
@@ -54,25 +55,19 @@ async function serve(args: CliArguments, io: CliIo): Promise<number> {
 async function runWithEngine(args: CliArguments, io: CliIo): Promise<number> {
   const logger = createStderrLogger(io);
   const engine = new Engine({ logger });
-  const controller = new AbortController();
   // SIGTERM cancels like SIGINT, and the status says which signal it was.
-  let terminated = false;
-  const onSigint = () => controller.abort();
-  const onSigterm = () => {
-    terminated = true;
-    controller.abort();
-  };
-  process.once('SIGINT', onSigint);
-  process.once('SIGTERM', onSigterm);
+  const cancellation = cancelOnSignals();
   try {
     const profileName = await configureEngine(engine, args, io.env);
-    const status = args.command === 'models' ? await listModels(engine, profileName, args, io, controller.signal) : await chat(engine, profileName, await buildMessages(args, io), args, io, controller.signal);
-    return terminated && status === EXIT.interrupted ? EXIT.terminated : status;
+    const status =
+      args.command === 'models'
+        ? await listModels(engine, profileName, args, io, cancellation.signal)
+        : await chat(engine, profileName, await buildMessages(args, io), args, io, cancellation.signal);
+    return status === EXIT.interrupted ? cancellation.cancelledStatus() : status;
   } catch (error) {
     return reportUsageError(error, io, args.json);
   } finally {
-    process.removeListener('SIGINT', onSigint);
-    process.removeListener('SIGTERM', onSigterm);
+    cancellation.dispose();
     await engine.close();
   }
 }
@@ -81,35 +76,30 @@ async function runWithEngine(args: CliArguments, io: CliIo): Promise<number> {
 async function configureEngine(engine: Engine, args: CliArguments, env: NodeJS.ProcessEnv): Promise<string> {
   if (args.provider || args.baseUrl) {
     const profile = adHocProfile(args);
+    // Checked here first, so that messages name the flags rather than the engine's profile list.
+    parseProfile(profile, undefined, AD_HOC_FIELDS);
     await engine.configure({ profiles: [profile] });
     for (const [name, key] of keysFromEnvironment([profile], env)) engine.setKey(name, key);
     return 'cli';
   }
   const argv = args.profilesFile ? ['--profiles', args.profilesFile] : [];
   const configuration = loadStandaloneConfiguration(undefined, env, argv);
+  checkStandaloneProfiles(configuration);
   await engine.configure({ profiles: configuration.profiles });
   for (const [name, key] of configuration.keys) engine.setKey(name, key);
-  const name = args.profile ?? String(configuration.profiles[0]?.name ?? '');
+  const name = args.profile ?? String(configuration.profiles[0]?.name ?? '').trim();
   const profile = engine.getProfile(name);
   if (args.model && args.model !== profile.model) {
-    await engine.configure({ profiles: configuration.profiles.map((input) => (input.name === name ? { ...input, model: args.model } : input)) });
+    await engine.configure({ profiles: configuration.profiles.map((input) => (String(input.name).trim() === name ? { ...input, model: args.model } : input)) });
   }
   return name;
 }
 
+/** The flags that set each field of the ad-hoc profile, for error messages. */
+const AD_HOC_FIELDS = { kind: '--provider', preset: '--provider', baseUrl: '--base-url', model: '--model', apiVersion: '--api-version' } as const;
+
 function adHocProfile(args: CliArguments): ProfileInput {
-  if (!args.provider) throw usageError('--base-url needs --provider.', 'Add --provider openai-compatible (or openai, gemini, azure-openai, or a preset such as ollama).');
-  const isPreset = PRESETS[args.provider] !== undefined;
-  if (!isPreset && !isProviderKind(args.provider)) {
-    throw usageError(`Unknown provider "${args.provider}".`, `Use --provider with one of: ${PROVIDER_KINDS.join(', ')}, or a preset: ${Object.keys(PRESETS).join(', ')}.`);
-  }
-  return {
-    name: 'cli',
-    ...(isPreset ? { preset: args.provider } : { kind: args.provider }),
-    baseUrl: args.baseUrl,
-    model: args.model ?? (args.command === 'models' ? 'unused' : undefined),
-    apiVersion: args.apiVersion,
-  };
+  return adHocProfileInput(args, args.model ?? (args.command === 'models' ? 'unused' : undefined));
 }
 
 async function buildMessages(args: CliArguments, io: CliIo): Promise<ChatMessage[]> {

@@ -3,6 +3,7 @@
 import { checkDetectPorts, DEFAULT_DETECT_PORTS, detectLocalServers, type DetectedServer, type LocalServerKind } from '../engine/detect/detect-local-servers';
 import type { Logger } from '../engine/types';
 import { usageError, type CliArguments } from './args';
+import { cancelOnSignals } from './signals';
 
 /** The streams and environment of one run, as runCli receives them. */
 interface DetectIo {
@@ -14,17 +15,20 @@ interface DetectIo {
 /**
  * Prints one line per detected server, or one JSON object per line with --json, and returns
  * exit status 0, also when nothing was found. Bad SWITCHBOARD_DETECT_PORTS throws `config.invalid`.
+ * SIGINT ends it with status 130 and SIGTERM with 143.
  */
 export async function runDetect(args: CliArguments, io: DetectIo, logger: Logger): Promise<number> {
   const ports = readDetectPorts(io.env);
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
+  const cancellation = cancelOnSignals();
   let servers: DetectedServer[];
   try {
-    servers = await detectLocalServers({ ports, logger, signal: controller.signal });
+    servers = await detectLocalServers({ ports, logger, signal: cancellation.signal });
+  } catch (error) {
+    if (!cancellation.signal.aborted) throw error;
+    io.stderr.write('switchboard: detect was cancelled before it finished.\n');
+    return cancellation.cancelledStatus();
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    cancellation.dispose();
   }
 
   for (const server of servers) io.stdout.write(`${args.json ? JSON.stringify(server) : describeServer(server)}\n`);

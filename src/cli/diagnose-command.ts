@@ -3,20 +3,20 @@
 import { runDoctor } from '../engine/doctor/doctor';
 import { renderDoctorJson, renderDoctorText } from '../engine/doctor/render';
 import { SwitchboardError } from '../engine/errors';
-import { isProviderKind, PRESETS, type ProfileInput } from '../engine/profiles';
+import { findDuplicateName, quoteValue, type ProfileInput } from '../engine/profiles';
 import { keysFromEnvironment, loadStandaloneConfiguration } from '../engine/standalone-config';
-import { PROVIDER_KINDS, type Logger } from '../engine/types';
-import { usageError, type CliArguments } from './args';
+import type { Logger } from '../engine/types';
+import { adHocProfileInput, usageError, type CliArguments } from './args';
+import { cancelOnSignals } from './signals';
 
 interface DiagnoseIo {
   stdout: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
 }
 
-/** Exit statuses, as in cli.ts: 0 when no step failed, 1 when one did, 130 when interrupted. */
+/** Exit statuses, as in cli.ts: 0 when no step failed, 1 when one did; signals.ts has those for SIGINT and SIGTERM. */
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
-const EXIT_INTERRUPTED = 130;
 
 /**
  * Prints the report (✓ passed, ✗ failed, ! warning, - skipped) or its JSON form. A profile that
@@ -25,17 +25,15 @@ const EXIT_INTERRUPTED = 130;
  */
 export async function runDiagnose(args: CliArguments, io: DiagnoseIo, logger: Logger): Promise<number> {
   const { profile, apiKey } = selectProfile(args, io.env);
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
+  const cancellation = cancelOnSignals();
   try {
-    const report = await runDoctor(profile, { apiKey, skipCompletion: args.skipCompletion, signal: controller.signal, logger });
+    const report = await runDoctor(profile, { apiKey, skipCompletion: args.skipCompletion, signal: cancellation.signal, logger });
     io.stdout.write(args.json ? renderDoctorJson(report) : renderDoctorText(report));
     if (report.ok) return EXIT_OK;
     const failed = report.steps.find((step) => step.id === report.failedStep);
-    return failed?.error?.code === 'cancelled' ? EXIT_INTERRUPTED : EXIT_FAILED;
+    return failed?.error?.code === 'cancelled' || cancellation.signal.aborted ? cancellation.cancelledStatus() : EXIT_FAILED;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    cancellation.dispose();
   }
 }
 
@@ -47,14 +45,13 @@ function selectProfile(args: CliArguments, env: NodeJS.ProcessEnv): { profile: P
   }
   const argv = args.profilesFile ? ['--profiles', args.profilesFile] : [];
   const configuration = loadStandaloneConfiguration(undefined, env, argv);
-  // The same check as Engine.configure, which `chat` and `models` go through.
-  const names = configuration.profiles.map((input) => input.name);
-  const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+  // The same check as `chat` and `models`, which compares names as parseProfile stores them (trimmed).
+  const duplicate = findDuplicateName(configuration.profiles);
   if (duplicate !== undefined) {
-    throw new SwitchboardError('config.invalid', `Two profiles are named "${String(duplicate)}".`, { fix: ['Give each profile its own name.'] });
+    throw new SwitchboardError('config.invalid', `Two profiles in ${configuration.source} are named ${quoteValue(duplicate)}.`, { fix: ['Give each profile its own name.'] });
   }
-  const name = args.profile ?? String(configuration.profiles[0]?.name ?? '');
-  const found = configuration.profiles.find((input) => input.name === name);
+  const name = args.profile ?? String(configuration.profiles[0]?.name ?? '').trim();
+  const found = configuration.profiles.find((input) => typeof input.name === 'string' && input.name.trim() === name);
   if (!found) {
     const known = configuration.profiles.map((input) => String(input.name));
     throw new SwitchboardError('config.profile_not_found', `No profile is named "${name}".`, {
@@ -62,21 +59,11 @@ function selectProfile(args: CliArguments, env: NodeJS.ProcessEnv): { profile: P
     });
   }
   const profile = args.model ? { ...found, model: args.model } : found;
-  return { profile, apiKey: configuration.keys.get(name) };
+  return { profile, apiKey: configuration.keys.get(String(found.name).trim()) };
 }
 
 function adHocProfile(args: CliArguments): ProfileInput {
-  if (!args.provider) throw usageError('--base-url needs --provider.', 'Add --provider openai-compatible (or openai, gemini, azure-openai, or a preset such as ollama).');
-  const isPreset = PRESETS[args.provider] !== undefined;
-  if (!isPreset && !isProviderKind(args.provider)) {
-    throw usageError(`Unknown provider "${args.provider}".`, `Use --provider with one of: ${PROVIDER_KINDS.join(', ')}, or a preset: ${Object.keys(PRESETS).join(', ')}.`);
-  }
+  const profile = adHocProfileInput(args, args.model);
   if (!args.model) throw usageError('diagnose needs --model ID with --provider.', 'Add the model to check, such as --model llama3.2.');
-  return {
-    name: 'cli',
-    ...(isPreset ? { preset: args.provider } : { kind: args.provider }),
-    baseUrl: args.baseUrl,
-    model: args.model,
-    apiVersion: args.apiVersion,
-  };
+  return profile;
 }

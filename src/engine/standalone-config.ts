@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 
 import { SwitchboardError } from './errors';
-import type { ProfileInput } from './profiles';
+import { findDuplicateName, findPreset, parseProfile, quoteValue, type ProfileInput } from './profiles';
 
 export interface StandaloneConfiguration {
   profiles: ProfileInput[];
@@ -17,13 +17,18 @@ export interface StandaloneConfiguration {
   source: string;
 }
 
-/** Environment variables holding keys, per provider kind; SWITCHBOARD_API_KEY applies to every kind. */
-export const KEY_VARIABLES: Record<string, string> = {
-  openai: 'OPENAI_API_KEY',
-  gemini: 'GEMINI_API_KEY',
-  'azure-openai': 'AZURE_OPENAI_API_KEY',
-  'openai-compatible': 'SWITCHBOARD_API_KEY',
-};
+/**
+ * Environment variables holding keys, per provider kind; SWITCHBOARD_API_KEY applies to every
+ * kind. Without a prototype, so a kind such as "constructor" from a profile file finds nothing.
+ */
+export const KEY_VARIABLES: Readonly<Record<string, string>> = Object.freeze(
+  Object.assign(Object.create(null) as Record<string, string>, {
+    openai: 'OPENAI_API_KEY',
+    gemini: 'GEMINI_API_KEY',
+    'azure-openai': 'AZURE_OPENAI_API_KEY',
+    'openai-compatible': 'SWITCHBOARD_API_KEY',
+  }),
+);
 
 /**
  * Reads profiles from, in order: `initializationOptions.profiles`, the file named by
@@ -86,19 +91,33 @@ export function readProfilesFile(file: string): ProfileInput[] {
 }
 
 function checkProfileList(value: unknown, where: string): ProfileInput[] {
-  if (!Array.isArray(value) || value.some((item) => typeof item !== 'object' || item === null || Array.isArray(item))) {
-    throw new SwitchboardError('config.invalid', `${where} must be an array of profile objects.`, {
-      fix: ['Write the profiles as [{"name": "local", "preset": "ollama", "model": "llama3.2"}].'],
-    });
+  const example = 'Write the profiles as [{"name": "local", "preset": "ollama", "model": "llama3.2"}].';
+  if (!Array.isArray(value)) {
+    throw new SwitchboardError('config.invalid', `${where} must be an array of profile objects, or an object with a "profiles" array, but it is ${quoteValue(value)}.`, { fix: [example] });
   }
-  for (const item of value as Record<string, unknown>[]) {
-    if ('apiKey' in item || 'key' in item) {
-      throw new SwitchboardError('config.invalid', `A profile in ${where} contains an API key; keys are read only from environment variables.`, {
+  value.forEach((item: unknown, index) => {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+      throw new SwitchboardError('config.invalid', `Profile ${index} in ${where} is ${quoteValue(item)}, not a profile object.`, { fix: [example] });
+    }
+    if (Object.hasOwn(item, 'apiKey') || Object.hasOwn(item, 'key')) {
+      throw new SwitchboardError('config.invalid', `Profile ${index} in ${where} contains an API key; keys are read only from environment variables.`, {
         fix: ['Remove the key from the file and set OPENAI_API_KEY, GEMINI_API_KEY, AZURE_OPENAI_API_KEY or SWITCHBOARD_API_KEY instead.'],
       });
     }
-  }
+  });
   return value as ProfileInput[];
+}
+
+/**
+ * Checks every profile as the engine will, naming the source and the field, such as
+ * `profiles.json[1].baseUrl`, and rejects two profiles with the same name. Throws `config.*`.
+ */
+export function checkStandaloneProfiles(configuration: StandaloneConfiguration): void {
+  configuration.profiles.forEach((input, index) => parseProfile(input, `${configuration.source}[${index}]`));
+  const duplicate = findDuplicateName(configuration.profiles);
+  if (duplicate !== undefined) {
+    throw new SwitchboardError('config.invalid', `Two profiles in ${configuration.source} are named ${quoteValue(duplicate)}.`, { fix: ['Give each profile its own name.'] });
+  }
 }
 
 /** One profile per provider with a key in the environment, plus a local Ollama profile. */
@@ -117,8 +136,8 @@ function defaultProfiles(env: NodeJS.ProcessEnv): ProfileInput[] {
 export function keysFromEnvironment(profiles: ProfileInput[], env: NodeJS.ProcessEnv): Map<string, string> {
   const keys = new Map<string, string>();
   for (const profile of profiles) {
-    const name = String(profile.name ?? '');
-    const kind = String(profile.kind ?? (profile.preset === 'gemini' || profile.preset === 'openai' || profile.preset === 'azure-openai' ? profile.preset : 'openai-compatible'));
+    const name = String(profile.name ?? '').trim();
+    const kind = String(profile.kind ?? findPreset(profile.preset)?.kind ?? 'openai-compatible');
     const specific = env[`SWITCHBOARD_API_KEY_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`];
     const key = specific || env[KEY_VARIABLES[kind] ?? ''] || env.SWITCHBOARD_API_KEY;
     if (key) keys.set(name, key);

@@ -11,7 +11,7 @@ import type { ConfigurationChangeEvent } from 'vscode';
 
 import { isSwitchboardError, SwitchboardError, type ErrorData } from '../engine/errors';
 import { DEFAULT_NETWORK_OPTIONS } from '../engine/network/options';
-import { parseProfile, type Profile, type ProfileInput } from '../engine/profiles';
+import { parseProfile, quoteValue, type Profile, type ProfileInput } from '../engine/profiles';
 import type { ConfigureParams } from '../protocol/protocol';
 import { l10n } from './l10n';
 
@@ -44,7 +44,7 @@ export type SettingId = (typeof SETTING)[keyof typeof SETTING];
  * set them: only the user's value or the default is read. The manifest lists the same ids
  * in `capabilities.untrustedWorkspaces.restrictedConfigurations`.
  */
-export const RESTRICTED_SETTINGS: readonly SettingId[] = [SETTING.profiles, SETTING.proxy, SETTING.caCertificates, SETTING.feedbackEndpoint, SETTING.feedbackIssueUrl];
+export const RESTRICTED_SETTINGS: readonly SettingId[] = [SETTING.profiles, SETTING.activeProfile, SETTING.proxy, SETTING.caCertificates, SETTING.feedbackEndpoint, SETTING.feedbackIssueUrl];
 
 /** Settings read when the language server starts, so a change restarts it. */
 export const RESTART_SETTINGS: readonly SettingId[] = [SETTING.traceServer];
@@ -145,6 +145,9 @@ export function readSettings(source: ConfigurationSource, workspaceTrusted: bool
     caCertificatePaths: reader.caCertificatePaths(previous.caCertificatePaths),
     traceServer: reader.traceLevel(previous.traceServer),
   };
+  // Read by the feedback service from the user's settings only; checked here so a wrong type is reported like the others.
+  reader.userString(SETTING.feedbackEndpoint, 'https://feedback.example.com/switchboard');
+  reader.userString(SETTING.feedbackIssueUrl, 'https://github.com/OWNER/REPOSITORY/issues/new');
   return { settings, problems };
 }
 
@@ -173,7 +176,7 @@ class SettingReader {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
       return this.reject(
         setting,
-        l10n.t('{0} is {1}, not a whole number from {2} to {3}.', setting, JSON.stringify(value), min, max),
+        l10n.t('{0} is {1}, not a whole number from {2} to {3}.', setting, quoteValue(value), min, max),
         l10n.t('Set {0} to a whole number from {1} to {2}, or remove it to use the default.', setting, min, max),
         fallback,
       );
@@ -185,7 +188,7 @@ class SettingReader {
     const value = this.raw(setting);
     if (value === undefined || value === null) return fallback;
     if (typeof value !== 'boolean') {
-      return this.reject(setting, l10n.t('{0} is {1}, not true or false.', setting, JSON.stringify(value)), l10n.t('Set {0} to true or false.', setting), fallback);
+      return this.reject(setting, l10n.t('{0} is {1}, not true or false.', setting, quoteValue(value)), l10n.t('Set {0} to true or false.', setting), fallback);
     }
     return value;
   }
@@ -194,9 +197,16 @@ class SettingReader {
     const value = this.raw(setting);
     if (value === undefined || value === null || value === '') return undefined;
     if (typeof value !== 'string') {
-      return this.reject(setting, l10n.t('{0} is {1}, not a string.', setting, JSON.stringify(value)), l10n.t('Set {0} to the name of a profile.', setting), fallback);
+      return this.reject(setting, l10n.t('{0} is {1}, not a string.', setting, quoteValue(value)), l10n.t('Set {0} to the name of a profile.', setting), fallback);
     }
     return value.trim() || undefined;
+  }
+
+  /** Reports a user setting of another type than string; readFeedbackSettings reads its value. */
+  userString(setting: SettingId, example: string): void {
+    const value = this.source.inspect<unknown>(setting)?.globalValue;
+    if (value === undefined || value === null || typeof value === 'string') return;
+    this.reject(setting, l10n.t('{0} is {1}, not a URL string.', setting, quoteValue(value)), l10n.t('Set {0} to a URL such as {1}, or remove it.', setting, example), undefined);
   }
 
   profiles(fallback: ProfileInput[]): ProfileInput[] {
@@ -218,7 +228,7 @@ class SettingReader {
     if (own !== undefined && own !== null && typeof own !== 'string') {
       return this.reject(
         SETTING.proxy,
-        l10n.t('{0} is {1}, not a URL string.', SETTING.proxy, JSON.stringify(own)),
+        l10n.t('{0} is {1}, not a URL string.', SETTING.proxy, quoteValue(own)),
         l10n.t('Write the proxy as {0}, or leave it empty to use {1}.', 'http://host:port', SETTING.httpProxy),
         fallback,
       );
@@ -249,7 +259,7 @@ class SettingReader {
     if (relative !== undefined) {
       return this.reject(
         SETTING.caCertificates,
-        l10n.t('The certificate path "{0}" in {1} is relative.', relative, SETTING.caCertificates),
+        l10n.t('The certificate path {0} in {1} is relative.', quoteValue(relative), SETTING.caCertificates),
         l10n.t('Use an absolute path, or one that starts with {0}.', '~/'),
         fallback,
       );
@@ -261,7 +271,7 @@ class SettingReader {
     const value = this.raw(SETTING.traceServer);
     if (value === undefined || value === null) return 'off';
     if (value !== 'off' && value !== 'messages' && value !== 'verbose') {
-      return this.reject(SETTING.traceServer, l10n.t('{0} is {1}.', SETTING.traceServer, JSON.stringify(value)), l10n.t('Set it to "off", "messages" or "verbose".'), fallback);
+      return this.reject(SETTING.traceServer, l10n.t('{0} is {1}.', SETTING.traceServer, quoteValue(value)), l10n.t('Set it to "off", "messages" or "verbose".'), fallback);
     }
     return value;
   }

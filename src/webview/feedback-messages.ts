@@ -31,6 +31,9 @@ export interface FeedbackDraft {
 export type PageMessage = { type: 'collectDiagnostics' } | { type: 'submit'; draft: FeedbackDraft };
 export type PageMessageType = PageMessage['type'];
 
+/** Every PageMessage type, for code and tests that go through all of them. */
+export const PAGE_MESSAGE_TYPES = ['collectDiagnostics', 'submit'] as const satisfies readonly PageMessageType[];
+
 export type SubmissionState = 'saving' | 'saved' | 'delivered' | 'queued' | 'keptLocally' | 'failed';
 
 /** Extension → page. `diagnostics` carries the redacted report the user would attach. */
@@ -38,6 +41,16 @@ export type HostMessage =
   | { type: 'diagnostics'; text: string }
   | { type: 'status'; state: SubmissionState; text: string };
 export type HostMessageType = HostMessage['type'];
+
+/** Every HostMessage type, for code and tests that go through all of them. */
+export const HOST_MESSAGE_TYPES = ['diagnostics', 'status'] as const satisfies readonly HostMessageType[];
+
+/** Compiles only while each list names every type of its union, so a new message type must be added to it. */
+type ListsEveryType<Union, List extends readonly unknown[]> = [Exclude<Union, List[number]>] extends [never] ? true : false;
+const PAGE_TYPES_LISTED: ListsEveryType<PageMessageType, typeof PAGE_MESSAGE_TYPES> = true;
+const HOST_TYPES_LISTED: ListsEveryType<HostMessageType, typeof HOST_MESSAGE_TYPES> = true;
+void PAGE_TYPES_LISTED;
+void HOST_TYPES_LISTED;
 
 const SUBMISSION_STATES: readonly SubmissionState[] = ['saving', 'saved', 'delivered', 'queued', 'keptLocally', 'failed'];
 
@@ -103,7 +116,7 @@ export function validateHostMessage(value: unknown): Validation<HostMessage, Hos
     const problem = checkText(value.text, 'text', 0, MAX_STATUS_TEXT_LENGTH, true);
     return problem ? { ok: false, type, reason: problem } : { ok: true, message: { type, state: value.state as SubmissionState, text: value.text as string } };
   }
-  return { ok: false, reason: 'the message type is not one the extension sends' };
+  return { ok: false, reason: typeof type === 'string' ? 'the message type is not one the extension sends' : `the message type is ${describeType(type)}, not a string` };
 }
 
 /**
@@ -120,12 +133,26 @@ function checkText(value: unknown, field: string, minLength: number, maxLength: 
   return undefined;
 }
 
-/** Returns a reason naming the count of unexpected keys, or undefined when every key is allowed. */
+/** Returns a reason naming the unexpected or missing keys, or undefined when the keys are exactly `allowed`. */
 function unexpectedKeys(value: Record<string, unknown>, allowed: readonly string[]): string | undefined {
   const extra = Object.keys(value).filter((key) => !allowed.includes(key));
-  if (extra.length > 0) return `the message has ${extra.length} field(s) the form does not send`;
+  if (extra.length > 0) {
+    const named = extra.slice(0, MAX_NAMED_KEYS).map(quoteName).join(', ');
+    return `the message has ${extra.length} field(s) the form does not send: ${named}${extra.length > MAX_NAMED_KEYS ? ', …' : ''}`;
+  }
   const missing = allowed.filter((key) => !Object.prototype.hasOwnProperty.call(value, key));
   return missing.length > 0 ? `the message lacks the field(s) ${missing.join(', ')}` : undefined;
+}
+
+/** Unexpected keys named in a rejection; the rest are only counted. */
+const MAX_NAMED_KEYS = 3;
+/** Characters of a key quoted in a rejection, which goes to the log. Values are never quoted, because they are content. */
+const MAX_QUOTED_NAME_LENGTH = 40;
+
+/** Quotes a key for a log line: JSON-escaped, so control characters cannot forge lines, and cut when long. */
+function quoteName(name: string): string {
+  const cut = name.length > MAX_QUOTED_NAME_LENGTH ? `${name.slice(0, MAX_QUOTED_NAME_LENGTH)}…` : name;
+  return JSON.stringify(cut);
 }
 
 /** Accepts only objects made by `{}` or structured cloning, not arrays, class instances or proxies of them. */

@@ -1,36 +1,16 @@
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
 import { DEFAULT_ANSWER } from '../emulator/answer';
 import { Emulator } from '../emulator/emulator';
-import { cleanEnvironment, CLI_BUNDLE, ensureBundles, REPOSITORY } from '../server/bundles';
+import { ensureBundles, REPOSITORY } from '../server/bundles';
+import { runCli, type CliRun } from './run-cli';
 
 const OPENAI_KEY = 'sk-proj-CliTestKey0123456789';
 const AZURE_KEY = '0f1e2d3c4b5a69788796a5b4c3d2e1f0';
 const GEMINI_KEY = 'AIzaSyCliTest-0123456789abcdefghijk';
-
-interface CliRun {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs dist/cli.js with a clean environment plus `env`, feeding `stdin` and closing it. */
-function runCli(args: string[], env: Record<string, string> = {}, stdin = ''): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BUNDLE, ...args], { cwd: REPOSITORY, env: cleanEnvironment(env), stdio: ['pipe', 'pipe', 'pipe'] });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.once('error', reject);
-    child.once('close', (status) => resolve({ status, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') }));
-    child.stdin.end(stdin);
-  });
-}
 
 /** True once the Gemini adapter exports createAdapter in the compiled tree. */
 async function geminiAdapterExists(): Promise<boolean> {
@@ -119,7 +99,7 @@ describe('command line', function () {
     });
 
     it('reads the prompt from stdin with -', async () => {
-      const run = await runCli(['chat', '--provider', 'ollama', '--base-url', `${emulator.url}/v1`, '--model', 'llama3.2', '--system', 'Be brief.', '-'], {}, 'Explain this error\nTypeError: x is undefined\n');
+      const run = await runCli(['chat', '--provider', 'ollama', '--base-url', `${emulator.url}/v1`, '--model', 'llama3.2', '--system', 'Be brief.', '-'], {}, { stdin: 'Explain this error\nTypeError: x is undefined\n' });
       assert.equal(run.status, 0, run.stderr);
       const messages = emulator.requests[0]!.json.messages;
       assert.deepEqual(messages, [

@@ -1,31 +1,12 @@
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 
 import { Emulator, type EmulatorIdentity } from '../emulator/emulator';
 import { OLLAMA_VERSION } from '../emulator/ollama';
 import { detectServersRequest } from '../../src/protocol/protocol';
-import { cleanEnvironment, CLI_BUNDLE, ensureBundles, REPOSITORY } from '../server/bundles';
+import { ensureBundles } from '../server/bundles';
+import { runCli } from './run-cli';
 import { startLanguageServer } from '../server/language-server';
-
-interface CliRun {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs dist/cli.js with a clean environment plus `env`. */
-function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BUNDLE, ...args], { cwd: REPOSITORY, env: cleanEnvironment(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.once('error', reject);
-    child.once('close', (status) => resolve({ status, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') }));
-  });
-}
 
 /** Returns a port that was free a moment ago, because a server took it and let it go. */
 async function closedPort(): Promise<number> {

@@ -238,7 +238,7 @@ describe('Switchboard diagnostics in VS Code', function () {
 
     const { text, buttons } = await diagnose(editor, /Connection diagnosis of profile "refused": the TCP connection step failed with network\.refused/);
     assert.deepEqual(buttons, ['Copy Report', 'Open Docs']);
-    assert.match(text, /The tcp connection step failed with network\.refused; the steps after it did not run\./);
+    assert.match(text, /The TCP connection step failed with network\.refused; the steps after it did not run\./);
     assert.match(text, /^## ✗ TCP connection \(failed, \d+ ms\)$/m);
     assert.match(text, /\*\*Error `network\.refused`:\*\* Connection refused by 127\.0\.0\.1:\d+/);
     assert.match(text, /^## - Authentication \(skipped/m);

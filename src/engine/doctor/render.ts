@@ -51,9 +51,18 @@ function summary(report: DoctorReport): string {
   const warnings = report.steps.filter((step) => step.status === 'warn').length;
   if (report.failedStep) {
     const step = report.steps.find((candidate) => candidate.id === report.failedStep)!;
-    return `The ${step.title.toLowerCase()} step failed with ${step.error?.code ?? 'an error'}; the steps after it did not run.`;
+    return `The ${inSentence(step.title)} step failed with ${step.error?.code ?? 'an error'}; the steps after it did not run.`;
   }
   return warnings ? `Every step passed, with ${warnings} ${warnings === 1 ? 'warning' : 'warnings'}.` : 'Every step passed.';
+}
+
+/**
+ * Returns a step title for the middle of a sentence: the first letter in lower case, unless the
+ * first word is an acronym such as DNS, TCP or TLS, which keeps its capitals.
+ */
+function inSentence(title: string): string {
+  if (/^[A-Z0-9]{2,}\b/.test(title)) return title;
+  return title.charAt(0).toLowerCase() + title.slice(1);
 }
 
 function escapeMarkdown(text: string): string {

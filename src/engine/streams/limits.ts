@@ -55,3 +55,50 @@ export function tooLarge(what: string, limit: number, unit: 'bytes' | 'character
     fix: ['Check that the base URL points at the right kind of server; model APIs send far smaller answers.'],
   });
 }
+
+export interface BodyLimits {
+  /** Bytes of the whole body; the body fails with `stream.malformed` beyond it. */
+  maxBodyBytes?: number;
+  /** Bytes between two line feeds, for event streams; the body fails with `stream.malformed` beyond it. */
+  maxLineBytes?: number;
+}
+
+/**
+ * Returns a copy of a response whose body fails with `stream.malformed` once it passes a limit,
+ * for clients that read bodies themselves (such as the Gemini SDK), so that they never hold more
+ * than the limit. The original body is cancelled at that point, which closes the connection.
+ */
+export function limitResponseBody(response: Response, limits: BodyLimits): Response {
+  if (!response.body) return response;
+  const reader = response.body.getReader();
+  let total = 0;
+  let sinceLineFeed = 0;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) {
+        controller.close();
+        return;
+      }
+      total += value.byteLength;
+      const lastLineFeed = value.lastIndexOf(0x0a);
+      sinceLineFeed = lastLineFeed === -1 ? sinceLineFeed + value.byteLength : value.byteLength - lastLineFeed - 1;
+      const error =
+        limits.maxBodyBytes !== undefined && total > limits.maxBodyBytes
+          ? tooLarge('a body', limits.maxBodyBytes, 'bytes')
+          : limits.maxLineBytes !== undefined && sinceLineFeed > limits.maxLineBytes
+            ? tooLarge('an event-stream line', limits.maxLineBytes, 'bytes')
+            : undefined;
+      if (error) {
+        await reader.cancel(error).catch(() => undefined);
+        controller.error(error);
+        return;
+      }
+      controller.enqueue(value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+}

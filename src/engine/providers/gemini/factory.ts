@@ -8,6 +8,7 @@ import type {
 } from '@google/genai' with { 'resolution-mode': 'import' };
 
 import { SwitchboardError } from '../../errors';
+import { limitResponseBody, MAX_COMPLETE_BODY_BYTES, MAX_ERROR_BODY_BYTES, MAX_STREAM_LINE_CHARS, type BodyLimits } from '../../streams/limits';
 import type { Profile } from '../../profiles';
 import type { ChatEvent, ModelInfo } from '../../types';
 import type { Adapter, AdapterContext, AdapterRequest } from '../adapter';
@@ -157,8 +158,47 @@ function trackingFetch(fetch: typeof globalThis.fetch, facts: CallFacts): typeof
     facts.requestId = response.headers.get('x-request-id') ?? undefined;
     facts.retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
     facts.bodyStarted = response.ok;
-    return response;
+    const limited = limitResponseBody(response, bodyLimits(response, facts));
+    return response.ok && !facts.streamed ? rejectErrorBody(limited) : limited;
   };
+}
+
+/**
+ * Gives a complete 200 body that carries `{"error": …}` the error's status. The SDK would read
+ * such a body as an answer without candidates and drop its `error` field, so the request would
+ * fail with output.empty. With the status, the SDK raises its ApiError, which mapGeminiError
+ * maps like any error response.
+ */
+async function rejectErrorBody(response: Response): Promise<Response> {
+  const text = await response.text();
+  const status = errorBodyStatus(text);
+  if (status === undefined) return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
+  return new Response(text, { status, headers: response.headers });
+}
+
+/** Returns the HTTP status for a body whose `error` is an object: its `code` when that is 400 to 599, otherwise 500. */
+function errorBodyStatus(text: string): number | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const error = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'number' && Number.isInteger(code) && code >= 400 && code <= 599 ? code : 500;
+}
+
+/**
+ * Returns the body limits for a response. The SDK reads bodies itself, without a limit, so the
+ * body it gets fails with `stream.malformed` past the limits the OpenAI adapter applies.
+ */
+function bodyLimits(response: Response, facts: CallFacts): BodyLimits {
+  if (!response.ok) return { maxBodyBytes: MAX_ERROR_BODY_BYTES };
+  // NOTE: counts bytes between line feeds. A stream with CR-only line ends would count as one line, but Gemini uses LF.
+  if (facts.streamed) return { maxLineBytes: MAX_STREAM_LINE_CHARS };
+  return { maxBodyBytes: MAX_COMPLETE_BODY_BYTES };
 }
 
 function urlOf(input: string | URL | Request): string {

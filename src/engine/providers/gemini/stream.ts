@@ -38,7 +38,11 @@ type ChunkHandler = (chunk: GenerateContentResponse, state: AnswerState, options
 /** Finish reasons that mean Gemini stopped generating because of the content. */
 const BLOCKING_FINISH_REASONS = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT']);
 
-const FINISH_REASONS: Record<string, FinishReason> = { STOP: 'stop', MAX_TOKENS: 'length' };
+/** A Map, so a reason such as "constructor" from the server maps to 'other' like any unknown one. */
+const FINISH_REASONS = new Map<string, FinishReason>([
+  ['STOP', 'stop'],
+  ['MAX_TOKENS', 'length'],
+]);
 
 /** Handlers of one chunk, in order: a blocked prompt first, the parts before the finish reason. */
 const CHUNK_HANDLERS: ChunkHandler[] = [onPromptFeedback, onResponseId, onParts, onFinishReason, onUsage];
@@ -60,9 +64,11 @@ export async function* translateAnswer(chunks: AsyncIterable<GenerateContentResp
 
 function onPromptFeedback(chunk: GenerateContentResponse, state: AnswerState, options: TranslateOptions): ChatEvent[] {
   const feedback = chunk.promptFeedback;
-  if (feedback?.blockReason) {
-    const detail = feedback.blockReasonMessage ?? describeFlagged(feedback.safetyRatings);
-    state.failure = promptBlockedError(feedback.blockReason, detail, options.facts);
+  if (typeof feedback === 'object' && feedback !== null && feedback.blockReason) {
+    const detail = typeof feedback.blockReasonMessage === 'string' ? feedback.blockReasonMessage : describeFlagged(feedback.safetyRatings);
+    // A reason of another type than string, from a broken server, is reported as Gemini's catch-all OTHER.
+    const reason = typeof feedback.blockReason === 'string' ? feedback.blockReason : 'OTHER';
+    state.failure = promptBlockedError(reason, detail, options.facts);
   }
   return [];
 }
@@ -75,7 +81,9 @@ function onResponseId(chunk: GenerateContentResponse, _state: AnswerState, optio
 /** Thought parts become reasoning and never text; parts without text (signatures, calls) are skipped. */
 function onParts(chunk: GenerateContentResponse, state: AnswerState): ChatEvent[] {
   const events: ChatEvent[] = [];
-  for (const part of firstCandidate(chunk)?.content?.parts ?? []) {
+  const parts: unknown = firstCandidate(chunk)?.content?.parts;
+  if (!Array.isArray(parts)) return events;
+  for (const part of parts as Part[]) {
     const event = toEvent(part);
     if (!event) continue;
     if (event.type === 'text') state.textLength += event.text.length;
@@ -85,25 +93,25 @@ function onParts(chunk: GenerateContentResponse, state: AnswerState): ChatEvent[
 }
 
 function toEvent(part: Part): ChatEvent | undefined {
-  if (typeof part.text !== 'string' || part.text === '') return undefined;
+  if (typeof part !== 'object' || part === null || typeof part.text !== 'string' || part.text === '') return undefined;
   return part.thought === true ? { type: 'reasoning', text: part.text } : { type: 'text', text: part.text };
 }
 
 function onFinishReason(chunk: GenerateContentResponse, state: AnswerState, options: TranslateOptions): ChatEvent[] {
   const candidate = firstCandidate(chunk);
-  const reason = candidate?.finishReason;
-  if (!reason) return [];
+  const reason: unknown = candidate?.finishReason;
+  if (typeof reason !== 'string' || reason === '') return [];
 
   state.finishReason = reason;
   if (BLOCKING_FINISH_REASONS.has(reason)) {
-    state.failure = answerBlockedError(reason, flaggedCategories(candidate.safetyRatings), options.facts);
+    state.failure = answerBlockedError(reason, flaggedCategories(candidate?.safetyRatings), options.facts);
   }
   return [];
 }
 
 /** Gemini repeats the running totals in every chunk, so the last one counts. */
 function onUsage(chunk: GenerateContentResponse, state: AnswerState): ChatEvent[] {
-  if (chunk.usageMetadata) state.usage = chunk.usageMetadata;
+  if (typeof chunk.usageMetadata === 'object' && chunk.usageMetadata !== null) state.usage = chunk.usageMetadata;
   return [];
 }
 
@@ -114,26 +122,34 @@ function finishAnswer(state: AnswerState, options: TranslateOptions): ChatEvent[
   }
 
   const usage = state.usage ? toUsage(state.usage) : undefined;
-  const end: ChatEvent = { type: 'end', finishReason: FINISH_REASONS[state.finishReason] ?? 'other', providerFinishReason: state.finishReason };
+  const end: ChatEvent = { type: 'end', finishReason: FINISH_REASONS.get(state.finishReason) ?? 'other', providerFinishReason: state.finishReason };
   if (!usage) return [end];
   return [{ type: 'usage', usage }, { ...end, usage }];
 }
 
 function toUsage(metadata: GenerateContentResponseUsageMetadata): Usage {
+  // Counts of another type than number, from a broken server, are left out.
   const usage: Usage = {};
-  if (metadata.promptTokenCount !== undefined) usage.inputTokens = metadata.promptTokenCount;
-  if (metadata.candidatesTokenCount !== undefined) usage.outputTokens = metadata.candidatesTokenCount;
-  if (metadata.thoughtsTokenCount !== undefined) usage.reasoningTokens = metadata.thoughtsTokenCount;
+  if (isCount(metadata.promptTokenCount)) usage.inputTokens = metadata.promptTokenCount;
+  if (isCount(metadata.candidatesTokenCount)) usage.outputTokens = metadata.candidatesTokenCount;
+  if (isCount(metadata.thoughtsTokenCount)) usage.reasoningTokens = metadata.thoughtsTokenCount;
   return usage;
 }
 
-/** The adapter requests one candidate, so only the first is read. */
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/** The adapter requests one candidate, so only the first is read; anything but an object counts as none. */
 function firstCandidate(chunk: GenerateContentResponse): Candidate | undefined {
-  return chunk.candidates?.[0];
+  const candidates: unknown = chunk.candidates;
+  const first: unknown = Array.isArray(candidates) ? candidates[0] : undefined;
+  return typeof first === 'object' && first !== null ? (first as Candidate) : undefined;
 }
 
 function flaggedCategories(ratings: SafetyRating[] | undefined): string[] {
-  return (ratings ?? []).filter((rating) => rating.blocked === true && rating.category).map((rating) => String(rating.category));
+  if (!Array.isArray(ratings)) return [];
+  return ratings.filter((rating) => typeof rating === 'object' && rating !== null && rating.blocked === true && rating.category).map((rating) => String(rating.category));
 }
 
 function describeFlagged(ratings: SafetyRating[] | undefined): string | undefined {

@@ -34,16 +34,17 @@ interface Chunk {
   usage?: { prompt_tokens?: number; completion_tokens?: number; completion_tokens_details?: { reasoning_tokens?: number } } | null;
 }
 
-const FINISH_REASONS: Record<string, FinishReason> = {
-  stop: 'stop',
-  eos: 'stop',
-  end_turn: 'stop',
-  length: 'length',
-  max_tokens: 'length',
-  content_filter: 'content_filter',
-  tool_calls: 'tool_calls',
-  function_call: 'tool_calls',
-};
+/** A Map, so a reason such as "constructor" from the server maps to 'other' like any unknown one. */
+const FINISH_REASONS = new Map<string, FinishReason>([
+  ['stop', 'stop'],
+  ['eos', 'stop'],
+  ['end_turn', 'stop'],
+  ['length', 'length'],
+  ['max_tokens', 'length'],
+  ['content_filter', 'content_filter'],
+  ['tool_calls', 'tool_calls'],
+  ['function_call', 'tool_calls'],
+]);
 
 /** Yields the events of one streamed answer; throws InStreamError or SwitchboardError on failure. */
 export async function* convertStream(body: AsyncIterable<Uint8Array>, logger: Logger, requestId: string): AsyncGenerator<ChatEvent> {
@@ -72,8 +73,8 @@ export function* convertCompletion(text: string): Generator<ChatEvent> {
   const choice = chunk.choices?.[0];
   if (!choice) throw new SwitchboardError('stream.malformed', 'The server answered without any choice in the completion.', { fix: ['Check that the base URL points at an OpenAI-compatible chat completions API.'] });
   yield* messageEvents(choice.message, state);
-  if (choice.finish_reason) state.finishReason = choice.finish_reason;
-  if (chunk.usage) state.usage = toUsage(chunk.usage);
+  if (typeof choice.finish_reason === 'string' && choice.finish_reason !== '') state.finishReason = choice.finish_reason;
+  if (chunk.usage && typeof chunk.usage === 'object') state.usage = toUsage(chunk.usage);
   yield* finish(state);
 }
 
@@ -82,16 +83,17 @@ function* chunkEvents(chunk: Chunk, state: StreamState): Generator<ChatEvent> {
   const choice = chunk.choices?.[0];
   if (choice) {
     yield* messageEvents(choice.delta, state);
-    if (choice.finish_reason) state.finishReason = choice.finish_reason;
+    if (typeof choice.finish_reason === 'string' && choice.finish_reason !== '') state.finishReason = choice.finish_reason;
   }
-  if (chunk.usage) state.usage = toUsage(chunk.usage);
+  if (chunk.usage && typeof chunk.usage === 'object') state.usage = toUsage(chunk.usage);
 }
 
+/** Yields the reasoning and text of a delta or message. Fields of another type than string, from a broken server, are skipped. */
 function* messageEvents(part: ChunkChoice['delta'], state: StreamState): Generator<ChatEvent> {
-  if (!part) return;
+  if (!part || typeof part !== 'object') return;
   const reasoning = part.reasoning_content ?? part.reasoning;
-  if (reasoning) yield { type: 'reasoning', text: reasoning };
-  if (part.content) {
+  if (typeof reasoning === 'string' && reasoning !== '') yield { type: 'reasoning', text: reasoning };
+  if (typeof part.content === 'string' && part.content !== '') {
     state.textLength += part.content.length;
     yield { type: 'text', text: part.content };
   }
@@ -128,7 +130,7 @@ function* finish(state: StreamState): Generator<ChatEvent> {
   }
   if (state.usage) yield { type: 'usage', usage: state.usage };
   const providerFinishReason = state.finishReason ?? 'stop';
-  yield { type: 'end', finishReason: FINISH_REASONS[providerFinishReason] ?? 'other', providerFinishReason, usage: state.usage };
+  yield { type: 'end', finishReason: FINISH_REASONS.get(providerFinishReason) ?? 'other', providerFinishReason, usage: state.usage };
 }
 
 /** Parses one event's JSON; skips known keep-alive payloads that broken gateways put in data lines. */
@@ -154,8 +156,13 @@ function parseJsonOrThrow(data: string): Chunk {
 
 function toUsage(usage: NonNullable<Chunk['usage']>): Usage {
   return {
-    inputTokens: usage.prompt_tokens,
-    outputTokens: usage.completion_tokens,
-    reasoningTokens: usage.completion_tokens_details?.reasoning_tokens,
+    inputTokens: countOrUndefined(usage.prompt_tokens),
+    outputTokens: countOrUndefined(usage.completion_tokens),
+    reasoningTokens: countOrUndefined(usage.completion_tokens_details?.reasoning_tokens),
   };
+}
+
+/** Returns a token count from the server, or undefined for anything that is not a finite number. */
+function countOrUndefined(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
