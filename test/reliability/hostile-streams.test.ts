@@ -454,6 +454,23 @@ describe('hostile stream input', function () {
       assertCodedError(error, ['stream.malformed']);
     });
 
+    it('ends an OpenAI model list without end', async () => {
+      server = await startEndlessServer('application/json', '{"object":"list","data":[', '{"id":"gpt-x","object":"model","created":0,"owned_by":"x"},');
+      engine = new Engine({ logger: createRecordingLogger(), retry: { maxAttempts: 1, baseDelayMs: 10, maxBackoffMs: 50 } });
+      await engine.configure({ profiles: [{ name: 'openai', kind: 'openai-compatible', baseUrl: `${server.url}/v1`, model: 'gpt-x' }] });
+      const error = await within(
+        engine.listModels('openai').then(
+          () => undefined,
+          (thrown: unknown) => thrown,
+        ),
+        30_000,
+        'the model list',
+      );
+      assertCodedError(error, ['stream.malformed']);
+      assert.match((error as Error).message, new RegExp(`over the limit of ${MAX_COMPLETE_BODY_BYTES / 1024 / 1024} MiB`));
+      recordScenario({ suite: 'hostile', scenario: 'OpenAI endless model list', figures: { bytesSentBeforeStop: server.bytesWritten() } });
+    });
+
     it('ends an Ollama model list without end', async () => {
       server = await startEndlessServer('application/json', '{"models":[', '{"name":"llama3.2:latest","size":1},');
       const profile = parseProfile({ name: 'ollama', preset: 'ollama', baseUrl: `${server.url}/v1`, model: 'llama3.2' });

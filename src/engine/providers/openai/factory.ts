@@ -15,7 +15,7 @@ import { mapFailure, mapThrown, type RawFailure } from './errors';
 import { listOllamaModels } from './ollama';
 import { toChatCompletionBody } from './request';
 import { convertCompletion, convertStream, InStreamError } from './stream';
-import { MAX_COMPLETE_BODY_BYTES, MAX_ERROR_BODY_BYTES, readTextUpTo, tooLarge } from '../../streams/limits';
+import { limitResponseBody, MAX_COMPLETE_BODY_BYTES, MAX_ERROR_BODY_BYTES, readTextUpTo, tooLarge } from '../../streams/limits';
 
 /** Sent as the key to servers that need none, because the SDK requires one. */
 const PLACEHOLDER_KEY = 'no-key-needed';
@@ -132,11 +132,18 @@ function asMissingKey(error: SwitchboardError, profile: Profile): SwitchboardErr
   });
 }
 
-/** Wraps fetch so that an error response's body and headers are kept for mapping. */
+/**
+ * Wraps fetch so that an error response's body and headers are kept for mapping, and a
+ * successful body that is not an event stream (a model list, which the SDK reads itself) fails
+ * with `stream.malformed` past the size limit of a complete answer.
+ */
 function captureFailures(fetch: typeof globalThis.fetch, capture: FailureCapture): typeof globalThis.fetch {
   return async (input, init) => {
     const response = await fetch(input, init);
-    if (response.ok) return response;
+    if (response.ok) {
+      const streamed = (response.headers.get('content-type') ?? '').includes('text/event-stream');
+      return streamed ? response : limitResponseBody(response, { maxBodyBytes: MAX_COMPLETE_BODY_BYTES });
+    }
     // Only the start of a long error body is kept; it is enough to map the error.
     const { text } = await readTextUpTo(response, MAX_ERROR_BODY_BYTES);
     capture.failure = { status: response.status, text, headers: response.headers };
