@@ -449,7 +449,13 @@ export class Engine {
       () => controller.abort(new SwitchboardError('timeout.deadline', `The request did not finish within its ${formatSeconds(deadlineMs)} deadline.`, { fix: ['Retry, or raise the deadline setting for long answers.'] })),
       deadlineMs,
     );
-    const onAbort = () => controller.abort(new SwitchboardError('cancelled', 'The request was cancelled.'));
+    // A caller's deadline that ends a shared upstream request stays a deadline, so the circuit
+    // breaker counts it; every other abort is a cancellation.
+    const onAbort = () => {
+      const reason: unknown = signal?.reason;
+      const deadlinePassed = isSwitchboardError(reason) && reason.code === 'timeout.deadline';
+      controller.abort(deadlinePassed ? reason : new SwitchboardError('cancelled', 'The request was cancelled.'));
+    };
     if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     this.activeRequests.add(controller);

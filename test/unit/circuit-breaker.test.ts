@@ -1,6 +1,7 @@
 /** The per-profile circuit breaker, driven by a fake clock. */
 
 import * as assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { CircuitBreaker, CircuitBreakers, DEFAULT_CIRCUIT_BREAKER_OPTIONS, type CircuitSnapshot } from '../../src/engine/circuit-breaker';
 import { isSwitchboardError, SwitchboardError, type ErrorCode } from '../../src/engine/errors';
@@ -185,6 +186,20 @@ describe('circuit breaker in the engine', function () {
     assert.equal(answerText(recovered), DEFAULT_ANSWER);
     assert.equal(emulator.requests.length, 6);
     assert.equal(engine.statusOf(PROFILE).circuit, undefined);
+  });
+
+  it('opens when answers outlast the deadline', async () => {
+    harness = await startHarness({ engine: { retry: { maxAttempts: 1 }, network: { deadlineMs: 300 }, circuitBreaker: { failureThreshold: 2 } } });
+    harness.emulator.script({ neverRespond: true, times: 2 });
+    const ask = (index: number) => harness!.chat({ messages: [{ role: 'user', content: `Slow question ${index}` }] });
+
+    assert.equal(errorOf(await ask(0))?.code, 'timeout.deadline');
+    assert.equal(errorOf(await ask(1))?.code, 'timeout.deadline');
+    // The caller leaves at its deadline; the upstream request reports its failure a moment later.
+    for (let waited = 0; harness.engine.statusOf(PROFILE).circuit?.state !== 'open' && waited < 2000; waited += 20) await sleep(20);
+    assert.equal(harness.engine.statusOf(PROFILE).circuit?.state, 'open');
+    assert.equal(errorOf(await ask(2))?.code, 'circuit.open');
+    assert.equal(harness.emulator.requests.length, 2);
   });
 
   it('closes on "Retry now"', async () => {

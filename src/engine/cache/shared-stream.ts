@@ -67,7 +67,7 @@ export class SharedStream<T> {
         await waitForChange(this.changed.promise, signal);
       }
     } finally {
-      this.leave();
+      this.leave(signal?.aborted ? signal.reason : undefined);
       options.onEnd?.();
     }
   }
@@ -79,9 +79,14 @@ export class SharedStream<T> {
     yield last;
   }
 
-  private leave(): void {
+  /**
+   * Counts a subscriber out. The last one to leave before the end aborts the upstream with its
+   * own abort reason when it has one, so the upstream can tell a caller's deadline from a caller
+   * that stopped reading.
+   */
+  private leave(abortReason: unknown): void {
     this.subscribers--;
-    if (this.subscribers === 0 && !this.finished) this.controller.abort(new StreamAbandonedError());
+    if (this.subscribers === 0 && !this.finished) this.controller.abort(abortReason ?? new StreamAbandonedError());
   }
 
   private async pump(source: StreamSource<T>): Promise<void> {
@@ -109,7 +114,7 @@ export class SharedStream<T> {
   }
 }
 
-/** The abort reason of the upstream when every subscriber has left. */
+/** The abort reason of the upstream when every subscriber has left without an abort reason of its own. */
 export class StreamAbandonedError extends Error {
   constructor() {
     super('Every caller of the shared request left before it ended.');
