@@ -163,8 +163,10 @@ export class Engine {
    * `config.invalid` for a profile name or key that is not a string, and keeps the stored key.
    */
   setKey(profile: string, key: string | undefined): void {
-    if (typeof profile !== 'string' || profile === '') {
-      throw new SwitchboardError('config.invalid', `The profile name for the API key is ${describeValue(profile)}; it must be a non-empty string.`, {
+    // The server's checkSetKeyParams rejects a blank name too.
+    if (typeof profile !== 'string' || profile.trim() === '') {
+      const description = typeof profile === 'string' && profile !== '' ? 'only white space' : describeValue(profile);
+      throw new SwitchboardError('config.invalid', `The profile name for the API key is ${description}; it must be a string that is not blank.`, {
         fix: ['Pass the name of a configured profile.'],
       });
     }

@@ -39,10 +39,15 @@ export function redactText(text: string): string {
   return result;
 }
 
+/**
+ * Masks the password, or the user name where there is no password (some proxies take a token as
+ * the user name), and secret query parameters, then applies `redactText`.
+ */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '****';
+    else if (parsed.username) parsed.username = '****';
     for (const name of [...parsed.searchParams.keys()]) {
       if (SECRET_QUERY_PARAMS.has(name.toLowerCase())) parsed.searchParams.set(name, '****');
     }

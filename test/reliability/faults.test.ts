@@ -6,6 +6,7 @@
  */
 
 import * as assert from 'node:assert/strict';
+import * as net from 'node:net';
 
 import { DEFAULT_ANSWER } from '../emulator/answer';
 import { Emulator } from '../emulator/emulator';
@@ -162,6 +163,31 @@ describe('faults below HTTP, through the language server', function () {
     assert.equal(emulator.requests.length, 0, 'no request passes a failed handshake');
     assert.equal((await fault.statusState()).kind, 'unreachable');
     await fault.finish(this.test!.title, run, emulator);
+  });
+
+  it('proxy that never responds to CONNECT', async function () {
+    emulator = await Emulator.start();
+    // Accepts the TCP connection and reads the CONNECT request, but never responds.
+    const silentProxy = net.createServer((socket) => socket.on('data', () => undefined));
+    const sockets = new Set<net.Socket>();
+    silentProxy.on('connection', (socket: net.Socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silentProxy.listen(0, '127.0.0.1', resolve));
+    const proxyPort = (silentProxy.address() as net.AddressInfo).port;
+    try {
+      await fault.configure(openAiProfile(emulator.url), { network: { proxy: `http://127.0.0.1:${proxyPort}` } });
+      const run = await fault.chat();
+
+      assert.equal(run.result.error?.code, 'proxy.failed');
+      assert.match(run.result.error.message, new RegExp(`proxy 127\\.0\\.0\\.1:${proxyPort} \\(from the proxy setting\\) did not respond within 1 s to the request to open a tunnel to 127\\.0\\.0\\.1:${emulator.port}\\.`));
+      assert.equal(attemptsOf(run), 1, 'a proxy that let the tunnel timeout pass is not retried');
+      assert.equal(emulator.requests.length, 0);
+      assert.ok(run.elapsedMs >= NETWORK.firstByteTimeoutMs, `failed after ${run.elapsedMs} ms, before the first-byte timeout`);
+      assert.equal((await fault.statusState()).kind, 'unreachable');
+      await fault.finish(this.test!.title, run, emulator);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silentProxy.close(resolve));
+    }
   });
 
   describe('proxies', () => {

@@ -1,5 +1,7 @@
 import * as assert from 'node:assert/strict';
 
+import type { SwitchboardError } from '../../src/engine/errors';
+import { checkProxyUrl, isLoopbackHost } from '../../src/engine/network/options';
 import { decideProxy, matchNoProxy } from '../../src/engine/network/proxy';
 import { DEFAULT_ANSWER } from '../emulator/answer';
 import { findFreePort, startProxy, type TestProxy } from '../support/proxy';
@@ -232,6 +234,53 @@ describe('network proxy', function () {
     it('keeps an unparsable proxy for its own check', () => {
       assert.equal(decideProxy(http, {}, { HTTP_PROXY: 'http//alice:pw@proxy:3128' }).proxyUrl, 'http//alice:pw@proxy:3128');
     });
+
+    it('sends every spelling of this machine past a remote proxy', () => {
+      const targets = ['http://localhost.:11434/', 'http://foo.localhost.:11434/', 'http://[::ffff:127.0.0.1]:11434/', 'http://0.0.0.0:11434/', 'http://[::]:11434/', 'http://127.1:11434/'];
+      for (const target of targets) {
+        const decision = decideProxy(new URL(target), {}, { HTTP_PROXY: 'http://proxy.corp.example:3128' });
+        assert.equal(decision.proxyUrl, undefined, target);
+        assert.equal(decision.skippedRemoteProxy, 'http://proxy.corp.example:3128/', target);
+      }
+    });
+
+    it('keeps a local proxy spelled with a trailing dot or an IPv4-mapped address', () => {
+      for (const proxy of ['http://localhost.:3128', 'http://[::ffff:127.0.0.1]:3128']) {
+        assert.equal(decideProxy(http, { proxy }, {}).proxyUrl, proxy);
+      }
+    });
+
+    it('keeps a scheme-less proxy for its own check', () => {
+      const decision = decideProxy(http, {}, { HTTP_PROXY: 'proxy.corp.example:3128' });
+      assert.equal(decision.proxyUrl, 'proxy.corp.example:3128');
+      assert.throws(
+        () => checkProxyUrl(decision.proxyUrl!, decision.source),
+        (error: SwitchboardError) => error.code === 'config.invalid' && error.message === 'The proxy URL in the HTTP_PROXY environment variable does not start with http:// or https://.',
+      );
+    });
+
+    it('names no part of a scheme-less proxy with credentials', () => {
+      assert.throws(
+        () => checkProxyUrl('alice:Pr0xy-Secret@proxy.corp.example:3128', 'HTTPS_PROXY'),
+        (error: SwitchboardError) => error.code === 'config.invalid' && !/alice|Pr0xy-Secret/.test(JSON.stringify({ message: error.message, fix: error.fix })),
+      );
+    });
+  });
+
+  describe('isLoopbackHost', () => {
+    const loopback = ['localhost', 'LOCALHOST', 'localhost.', 'foo.localhost', 'foo.localhost.', '127.0.0.1', '127.255.0.9', '127.1', '2130706433', '::1', '[::1]', '[::ffff:7f00:1]', '::ffff:127.0.0.1', '0.0.0.0', '::', '[::]'];
+    for (const host of loopback) {
+      it(`counts ${host} as this machine`, () => {
+        assert.equal(isLoopbackHost(host), true);
+      });
+    }
+
+    const remote = ['example.com', '127.example.com', 'localhost.example.com', '10.0.0.1', '::2', '[::ffff:a00:1]', '0.0.0.1', ''];
+    for (const host of remote) {
+      it(`counts "${host}" as another machine`, () => {
+        assert.equal(isLoopbackHost(host), false);
+      });
+    }
   });
 
   describe('matchNoProxy', () => {

@@ -47,6 +47,11 @@ describe('redaction', () => {
       assert.match(redacted, /alice:\*\*\*\*@proxy\.corp\.example:3128/);
     });
 
+    it('masks a user name without a password', () => {
+      const redacted = redactUrl('http://tok9en-Proxy-Token@proxy.corp.example:3128');
+      assert.equal(redacted, 'http://****@proxy.corp.example:3128/');
+    });
+
     it('masks an unparsable URL', () => {
       const redacted = redactUrl('not a url ?key=AIzaSyA-0123456789abcdefghij');
       assert.ok(!redacted.includes('AIzaSyA-0123'), redacted);

@@ -74,27 +74,16 @@ export class Network {
     outer?.addEventListener('abort', forwardAbort, { once: true });
 
     const firstByteMs = isLoopbackHost(url.hostname) ? this.options.localFirstByteTimeoutMs : this.options.firstByteTimeoutMs;
-    // The first-byte timer starts when undici writes the request to a connection, so a wait for a
-    // free pooled connection or for a new one to open does not count as the server being slow.
-    // A request that never gets a connection is still ended by the engine's deadline.
-    let firstByteTimer: NodeJS.Timeout | undefined;
-    let awaitingHeaders = true;
-    const startFirstByteTimer = () => {
-      if (!awaitingHeaders) return;
-      // A stale-socket retry dispatches the request again, which starts the timer again.
-      clearTimeout(firstByteTimer);
-      firstByteTimer = setTimeout(() => controller.abort(firstByteTimeoutError(url, firstByteMs)), firstByteMs);
-    };
+    const firstByteTimer = new FirstByteTimer(firstByteMs, () => controller.abort(firstByteTimeoutError(url, firstByteMs)));
 
     let response: Response;
     try {
-      response = await this.fetchWithStaleSocketRetry(url, init, controller.signal, startFirstByteTimer);
+      response = await this.fetchWithStaleSocketRetry(url, init, controller.signal, firstByteTimer);
     } catch (error) {
       outer?.removeEventListener('abort', forwardAbort);
       throw findSwitchboardError(controller.signal.reason) ?? this.classifyProxyError(error, url) ?? error;
     } finally {
-      awaitingHeaders = false;
-      clearTimeout(firstByteTimer);
+      firstByteTimer.finish();
     }
 
     if (response.status >= 300 && response.status < 400 && response.headers.has('location')) {
@@ -108,11 +97,11 @@ export class Network {
   /** Names the proxy in failures that happened between this machine and the proxy. */
   private classifyProxyError(error: unknown, url: URL): SwitchboardError | undefined {
     const decision = decideProxy(url, this.options, this.env);
-    return decision.proxyUrl ? classifyProxyFailure(error, decision, url) : undefined;
+    return decision.proxyUrl ? classifyProxyFailure(error, decision, url, this.options.firstByteTimeoutMs) : undefined;
   }
 
-  private async fetchWithStaleSocketRetry(url: URL, init: RequestInit, signal: AbortSignal, onDispatch: () => void): Promise<Response> {
-    const request = { ...init, signal, redirect: 'manual' as const, dispatcher: new DispatchNotifier(this.dispatcher, onDispatch) };
+  private async fetchWithStaleSocketRetry(url: URL, init: RequestInit, signal: AbortSignal, firstByteTimer: FirstByteTimer): Promise<Response> {
+    const request = { ...init, signal, redirect: 'manual' as const, dispatcher: new DispatchNotifier(this.dispatcher, () => firstByteTimer.start()) };
     const openedBefore = this.connectionsOpened;
     try {
       return (await undiciFetch(url, request as never)) as unknown as Response;
@@ -121,6 +110,8 @@ export class Network {
       const reusedSocket = this.connectionsOpened === openedBefore;
       if (signal.aborted || !reusedSocket || !code || !STALE_SOCKET_CODES.has(code) || !isReplayable(init.body)) throw error;
       this.logger.debug(`Connection to ${url.host} closed before the request was sent (${code}); retrying once on a new connection.`);
+      // The retry waits for a new connection, and that wait is not the server being slow.
+      firstByteTimer.stop();
       return (await undiciFetch(url, request as never)) as unknown as Response;
     }
   }
@@ -196,6 +187,41 @@ export class Network {
     const wrapped = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
     Object.defineProperty(wrapped, 'url', { value: response.url });
     return wrapped;
+  }
+}
+
+/**
+ * The timer from writing a request to a connection until the response headers arrive. It
+ * starts when undici writes the request, so a wait for a free pooled connection or for a new
+ * one to open does not count as the server being slow. A request that never gets a connection
+ * is ended by the connect timeout, the proxy's tunnel timeout or the engine's deadline.
+ */
+class FirstByteTimer {
+  private timer: NodeJS.Timeout | undefined;
+  private finished = false;
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly onExpired: () => void,
+  ) {}
+
+  /** Starts the timer again from zero. Calls after `finish` do nothing. */
+  start(): void {
+    if (this.finished) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(this.onExpired, this.timeoutMs);
+  }
+
+  /** Stops the timer until the next `start`. */
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Stops the timer for good, once the headers arrived or the request failed. */
+  finish(): void {
+    this.finished = true;
+    this.stop();
   }
 }
 
@@ -300,7 +326,13 @@ function createDispatcher({ options, env, logger, onConnect }: DispatcherSetting
     if (!decision.proxyUrl) return new Pool(origin, agentOptions);
     // NOTE: connections opened through a proxy are not counted, so a reset on the first request
     // of a new tunnel is retried once as if it were a stale pooled socket.
-    return new ProxyAgent({ ...poolOptions, uri: decision.proxyUrl, requestTls: connect, proxyTls: connect });
+    // ProxyAgent sends each CONNECT through its own client to the proxy, built by
+    // `clientFactory` without `poolOptions`, so undici's default headersTimeout of 300 s would
+    // apply. The first-byte timer starts only once the tunnel is open, so this bounds the
+    // proxy's response to the CONNECT instead. classifyProxyFailure reports it as proxy.failed.
+    const clientFactory = (proxyOrigin: URL, clientOptions: object): Dispatcher =>
+      new Pool(proxyOrigin, { ...clientOptions, headersTimeout: options.firstByteTimeoutMs });
+    return new ProxyAgent({ ...poolOptions, uri: decision.proxyUrl, requestTls: connect, proxyTls: connect, clientFactory });
   };
   return new Agent({ ...poolOptions, connect: countingConnector, factory });
 }

@@ -1,6 +1,9 @@
 /** Network settings of the engine, with their defaults and validation. */
 
+import { BlockList, isIP } from 'node:net';
+
 import { SwitchboardError } from '../errors';
+import { isLocalhostName } from './localhost';
 import { sourceLabel, type ProxySource } from './proxy';
 
 export interface NetworkOptions {
@@ -95,22 +98,60 @@ export function checkProxyUrl(proxy: string, source: ProxySource = 'setting'): v
   } catch {
     throw new SwitchboardError('config.invalid', `${capitalize(label)} is not a valid proxy URL.`, { fix: [fix] });
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    const where = source === 'setting' ? 'The proxy URL' : `The proxy URL in ${label}`;
-    throw new SwitchboardError('config.invalid', `${where} uses ${url.protocol}; only http and https proxies are supported.`, {
-      fix: [source === 'setting' ? 'Use an http:// or https:// proxy URL.' : fix],
-    });
+  if (url.protocol === 'http:' || url.protocol === 'https:') return;
+  const where = source === 'setting' ? 'The proxy URL' : `The proxy URL in ${label}`;
+  // `new URL('proxy.corp:3128')` reads "proxy.corp:" as the scheme, and `user:password@host`
+  // reads the user name as one, so the scheme is named only when "://" follows it.
+  if (!/^[a-z][a-z\d+.-]*:\/\//i.test(proxy)) {
+    throw new SwitchboardError('config.invalid', `${where} does not start with http:// or https://.`, { fix: [fix] });
   }
+  throw new SwitchboardError('config.invalid', `${where} uses ${url.protocol}; only http and https proxies are supported.`, {
+    fix: [source === 'setting' ? 'Use an http:// or https:// proxy URL.' : fix],
+  });
 }
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** True for hosts on this machine, where servers may be slow to send their first byte. */
+/**
+ * Addresses that reach this machine: the loopback blocks, and the unspecified addresses 0.0.0.0
+ * and ::, which Linux and macOS connect to this machine. IPv4-mapped IPv6 addresses such as
+ * ::ffff:7f00:1 (WHATWG URL's form of [::ffff:127.0.0.1]) match their IPv4 address.
+ */
+const LOOPBACK_ADDRESSES = new BlockList();
+LOOPBACK_ADDRESSES.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK_ADDRESSES.addAddress('0.0.0.0', 'ipv4');
+LOOPBACK_ADDRESSES.addAddress('::1', 'ipv6');
+LOOPBACK_ADDRESSES.addAddress('::', 'ipv6');
+
+/**
+ * True for host names and addresses of this machine. Servers there may be slow to send their
+ * first byte, and a proxy on another machine cannot reach them. These are `localhost` and
+ * `*.localhost` (with or without a trailing dot, as `isLocalhostName` resolves them) and
+ * `LOOPBACK_ADDRESSES`, where IPv6 addresses may be in brackets.
+ * NOTE: Windows does not connect to 0.0.0.0 or ::, so there such a base URL fails either way.
+ */
 export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return host === 'localhost' || host === '::1' || host.startsWith('127.') || host.endsWith('.localhost');
+  if (isLocalhostName(hostname)) return true;
+  const address = normalizeAddress(hostname);
+  const family = isIP(address);
+  if (family === 0) return false;
+  return LOOPBACK_ADDRESSES.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * Removes IPv6 brackets, and writes IPv4 shorthands (`127.1`, `2130706433`, `127.0.0.1.`) as
+ * dotted quads the way WHATWG URL parsing does, for callers that pass a host as typed.
+ */
+function normalizeAddress(hostname: string): string {
+  const bare = hostname.replace(/^\[|\]$/g, '');
+  if (isIP(bare) !== 0 || bare.includes(':')) return bare;
+  try {
+    return new URL(`http://${bare}/`).hostname;
+  } catch {
+    return bare;
+  }
 }
 
 /**

@@ -50,13 +50,20 @@ export function decideProxy(target: URL, options: Pick<NetworkOptions, 'proxy' |
   return { proxyUrl: configured.url, source: configured.source };
 }
 
-/** Checks whether a proxy URL names a host other than a loopback address. An unparsable URL counts as local, so the proxy check reports it. */
+/**
+ * Checks whether a proxy URL names a host other than a loopback address. A URL that does not
+ * parse as http: or https: (such as the scheme-less `proxy.corp:3128`, which parses with the
+ * scheme `proxy.corp:`) counts as local, so the request keeps it and `checkProxyUrl` rejects it.
+ */
 function isRemoteProxy(proxyUrl: string): boolean {
+  let url: URL;
   try {
-    return !isLoopbackHost(new URL(proxyUrl).hostname);
+    url = new URL(proxyUrl);
   } catch {
     return false;
   }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
+  return !isLoopbackHost(url.hostname);
 }
 
 function findProxyUrl(protocol: string, setting: string | undefined, env: ProxyEnvironment): { url: string; source: ProxySource } | undefined {

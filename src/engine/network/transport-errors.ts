@@ -1,6 +1,7 @@
 /** Classification of failures below HTTP: sockets, DNS, TLS, proxies and timeouts. */
 
 import { isSwitchboardError, SwitchboardError, type ErrorCode } from '../errors';
+import { formatSeconds } from './options';
 import { proxyAddress, sourceLabel, type ProxyDecision } from './proxy';
 
 interface TransportRule {
@@ -190,13 +191,24 @@ const PROXY_CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', '
  * `proxy.failed`, or returns undefined when the failure lies beyond the proxy (such as a TLS
  * error of the target server). undici 7 reports a CONNECT that got a status other than 200 as RequestAbortedError "Proxy response (407) !== 200 when HTTP Tunneling", and a 407 to a
  * request forwarded without a tunnel as "Proxy Authentication Required (407)".
+ * `tunnelTimeoutMs` is the headersTimeout of the network layer's client to the proxy.
  */
-export function classifyProxyFailure(error: unknown, decision: ProxyDecision, target: URL): SwitchboardError | undefined {
+export function classifyProxyFailure(error: unknown, decision: ProxyDecision, target: URL, tunnelTimeoutMs?: number): SwitchboardError | undefined {
   if (!decision.proxyUrl) return undefined;
   const proxy = proxyAddress(decision.proxyUrl);
   const from = sourceLabel(decision.source!);
   const status = findProxyStatus(error);
   if (status !== undefined) return proxyStatusError(status, decision, target, error);
+  if (tunnelTimeoutMs !== undefined && hasErrorCode(error, HEADERS_TIMEOUT_CODE)) {
+    // The message avoids the words "timed out": the OpenAI SDK replaces a fetch failure whose
+    // text matches /timed? ?out/ with a connection timeout that drops this error.
+    return new SwitchboardError('proxy.failed', `The proxy ${proxy.label} (from ${from}) did not respond within ${formatSeconds(tunnelTimeoutMs)} to the request to open a tunnel to ${tunnelTarget(target)}.`, {
+      cause: error,
+      // Like timeout.first_byte, not retried: each attempt would wait as long again.
+      retryable: false,
+      fix: [`Check that the proxy at ${proxy.label} is working, or correct ${from}.`, 'Raise the first-byte timeout setting if the proxy is slow to open tunnels.'],
+    });
+  }
   const detail = findErrno(error);
   if (!detail || !PROXY_CONNECT_CODES.has(detail.code)) return undefined;
   return new SwitchboardError('proxy.failed', `Could not connect to the proxy ${proxy.label} (from ${from}): ${RULES[detail.code]!.describe(proxy.label, detail)}`, {
@@ -213,7 +225,7 @@ export function proxyStatusError(status: number, decision: ProxyDecision, target
   // target, so a 401 to it can only be about the proxy's own authentication too.
   if (status === 407 || status === 401) return proxyAuthError(decision.proxyUrl!, proxy.label, from, status, cause);
   const port = target.port || (target.protocol === 'https:' ? '443' : '80');
-  return new SwitchboardError('proxy.failed', `The proxy ${proxy.label} (from ${from}) rejected the request to open a tunnel to ${target.hostname}:${port} with status ${status}.`, {
+  return new SwitchboardError('proxy.failed', `The proxy ${proxy.label} (from ${from}) rejected the request to open a tunnel to ${tunnelTarget(target)} with status ${status}.`, {
     status,
     cause,
     fix: [
@@ -237,6 +249,20 @@ function proxyAuthError(proxyUrl: string, label: string, from: string, status: n
       'Proxies that accept only NTLM or Kerberos need a local relay such as cntlm or px.',
     ],
   });
+}
+
+/** undici's HeadersTimeoutError. Only the network layer's clients to proxies set a headersTimeout. */
+const HEADERS_TIMEOUT_CODE = 'UND_ERR_HEADERS_TIMEOUT';
+
+function hasErrorCode(error: unknown, code: string, depth = 0): boolean {
+  if (depth > 8 || typeof error !== 'object' || error === null) return false;
+  if ((error as { code?: unknown }).code === code) return true;
+  return hasErrorCode((error as { cause?: unknown }).cause, code, depth + 1);
+}
+
+/** Returns the `host:port` that a CONNECT requests, with the scheme's default port filled in. */
+function tunnelTarget(target: URL): string {
+  return `${target.hostname}:${target.port || (target.protocol === 'https:' ? '443' : '80')}`;
 }
 
 /** Reads the status of a refused CONNECT or forwarded request from undici's error messages. */
