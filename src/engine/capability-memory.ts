@@ -32,8 +32,14 @@ export interface CapabilitySnapshot {
 
 /** Persistence for the memory; both methods may be synchronous or return a promise. */
 export interface CapabilityStore {
+  /**
+   * Returns the saved snapshot, or undefined when nothing was saved. Rejects when the saved
+   * data exists but cannot be read. May return a snapshot of a version this code does not know.
+   */
   load(): CapabilitySnapshot | undefined | Promise<CapabilitySnapshot | undefined>;
   save(snapshot: CapabilitySnapshot): void | Promise<void>;
+  /** The location of the snapshot, such as a file path, for log lines. */
+  readonly path?: string;
 }
 
 export interface CapabilityMemoryOptions {
@@ -52,6 +58,11 @@ export class CapabilityMemory {
   private readonly logger: Logger;
   /** Saves that failed since the last one that worked. */
   private failedSaves = 0;
+  /**
+   * True after restore() could not use the saved snapshot. Saving then would replace entries
+   * that are still on disk, so what is learned stays in this process only.
+   */
+  private memoryOnly = false;
 
   constructor(options: CapabilityMemoryOptions = {}) {
     const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
@@ -97,20 +108,30 @@ export class CapabilityMemory {
 
   /**
    * Loads the store's snapshot. Entries learned since this memory was made win over loaded
-   * ones, and invalid entries are skipped with a warning.
+   * ones, and invalid entries are skipped with a warning. When the store cannot be read, or
+   * contains a snapshot of another version, the memory warns once and stops saving until the next
+   * restore(), so that the saved entries are not overwritten.
    */
   async restore(): Promise<void> {
     if (!this.store) return;
+    this.memoryOnly = false;
     let snapshot: CapabilitySnapshot | undefined;
     try {
       snapshot = await this.store.load();
     } catch (error) {
-      this.logger.warn(`Could not load the learned model capabilities: ${(error as Error)?.message ?? String(error)}`);
+      this.memoryOnly = true;
+      this.logger.warn(
+        `Could not load the learned model capabilities: ${(error as Error)?.message ?? String(error)}. ` +
+          'Until the next start, newly learned capabilities are kept in memory only, so that the saved ones are not overwritten.',
+      );
       return;
     }
     if (!snapshot) return;
     if (snapshot.version !== 1 || !Array.isArray(snapshot.entries)) {
-      this.logger.warn(`Ignored learned model capabilities of unknown version ${JSON.stringify(snapshot.version)}.`);
+      this.memoryOnly = true;
+      const where = this.store.path === undefined ? '' : ` in ${this.store.path}`;
+      const problem = typeof snapshot.version === 'number' && snapshot.version > 1 ? `of version ${snapshot.version}, which this version of Switchboard cannot read` : 'not a version 1 snapshot';
+      this.logger.warn(`The learned model capabilities${where} are ${problem}. They are left as they are, and newly learned capabilities are kept in memory only until the next start.`);
       return;
     }
     for (const entry of snapshot.entries) this.restoreEntry(entry);
@@ -142,7 +163,7 @@ export class CapabilityMemory {
    * repeats are debug lines, so a read-only folder does not fill the log on every request.
    */
   private save(): void {
-    if (!this.store) return;
+    if (!this.store || this.memoryOnly) return;
     const snapshot = this.snapshot();
     Promise.resolve()
       .then(() => this.store!.save(snapshot))

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 
 import type { ErrorData } from '../engine/errors';
 import type { Profile } from '../engine/profiles';
+import { clampWait } from '../engine/providers/retry-after';
 import { errorNotificationText, fixButtonsFor, type FixButton, type FixContext } from './fix-actions';
 import type { RetryCountdown } from './retry-countdown';
 import type { SettingProblem } from './settings';
@@ -37,7 +38,7 @@ export async function showEngineError(error: ErrorData, log: vscode.LogOutputCha
   if (error.code === 'cancelled') return;
 
   const context: FixContext = { profile: hooks.activeProfile(), remoteName: vscode.env.remoteName };
-  if (retry && hooks.countdown && error.retryAfterMs !== undefined && COUNTDOWN_CODES.has(error.code)) {
+  if (retry && hooks.countdown && typeof error.retryAfterMs === 'number' && COUNTDOWN_CODES.has(error.code)) {
     await showRetryCountdown(error, context, hooks.countdown, retry, log);
     return;
   }
@@ -54,11 +55,16 @@ async function runFixButton(button: FixButton, retry: (() => unknown) | undefine
   else await retry?.();
 }
 
-/** Schedules the retry, shows when it runs, and offers Retry now and Cancel; the status bar shows the countdown. */
+/**
+ * Schedules the retry, shows when it runs, and offers Retry now and Cancel; the status bar shows
+ * the countdown. The wait is clamped to 0 … one day as the engine's parsers clamp it, so any
+ * `retryAfterMs`, even NaN or 1e303 from another server version, gives a valid date.
+ */
 async function showRetryCountdown(error: ErrorData, context: FixContext, countdown: RetryCountdown, retry: () => unknown, log: vscode.LogOutputChannel): Promise<void> {
-  const retryAt = Date.now() + (error.retryAfterMs ?? 0);
+  const waitMs = clampWait(error.retryAfterMs ?? 0);
+  const retryAt = Date.now() + waitMs;
   countdown.schedule(retryAt, error.code, retry);
-  log.info(`Retrying after ${error.code} in ${Math.ceil((error.retryAfterMs ?? 0) / 1000)} s, at ${new Date(retryAt).toISOString()}.`);
+  log.info(`Retrying after ${error.code} in ${Math.ceil(waitMs / 1000)} s, at ${new Date(retryAt).toISOString()}.`);
 
   const retryNow = vscode.l10n.t('Retry now');
   const cancel = vscode.l10n.t('Cancel');

@@ -10,14 +10,14 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 
 import type { CapabilitySnapshot, CapabilityStore } from '../engine/capability-memory';
-import { keepCopy, removeStaleTemporaryFiles, syncFolder } from '../engine/durable-files';
+import { keepCopy, removeStaleTemporaryFiles, resolveStorePath, syncFolder } from '../engine/durable-files';
 import type { Logger } from '../engine/types';
 
 /** The file's name inside the storage folder. */
 export const CAPABILITY_FILE_NAME = 'learned-capabilities.json';
 
-/** Temporary files are named `learned-capabilities.json.<pid>-<8 hex digits>.tmp`. */
-const TEMPORARY_NAME = /^learned-capabilities\.json\.(\d+)-[0-9a-f]{8}\.tmp$/;
+/** Temporary files are named `<file name>.<pid>-<8 hex digits>.tmp`, and the group captures the pid. */
+const TEMPORARY_SUFFIX = String.raw`\.(\d+)-[0-9a-f]{8}\.tmp`;
 
 export class CapabilityFile implements CapabilityStore {
   private file: string | undefined;
@@ -37,29 +37,40 @@ export class CapabilityFile implements CapabilityStore {
   }
 
   /**
-   * Returns the saved snapshot, or undefined when there is none. A file that is not valid JSON,
-   * or not a version 1 snapshot, is renamed to `<name>.corrupt-<time>` with a warning. The
-   * entries that can still be read from it are written to a fresh file and returned.
+   * Returns the saved snapshot, or undefined when there is none. A snapshot of a later version
+   * is returned as it is, and the file is left alone, because CapabilityMemory.restore() then
+   * stops saving. A file that is not valid JSON, or not a version 1 snapshot, is renamed to
+   * `<name>.corrupt-<time>` with a warning. The entries that can still be read from it are
+   * written to a fresh file and returned. Rejects with an error that names the file and the
+   * fix when the file exists but cannot be read.
+   *
+   * When the file is a symbolic link, its target is read and replaced, and the link stays.
    */
   async load(): Promise<CapabilitySnapshot | undefined> {
-    const file = this.file;
-    if (!file) return undefined;
-    // A server killed during its first save leaves a temporary file and no file, so this runs first.
-    for (const stale of await removeStaleTemporaryFiles(path.dirname(file), TEMPORARY_NAME)) {
-      this.logger.info(`Removed ${stale.file}, a temporary file left behind by server process ${stale.pid}, which stopped while it saved the learned model capabilities.`);
+    if (!this.file) return undefined;
+    let file: string;
+    try {
+      file = await resolveStorePath(this.file);
+    } catch (error) {
+      throw readFailure(this.file, error);
     }
+    // A server killed during its first save leaves a temporary file and no file, so this runs first.
+    await this.removeStaleTemporaryFiles(file);
     let text: string;
     try {
       text = await readFile(file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
+      // ENOTDIR: a file is in the way of the folder, so no saved file can exist. The first save reports it.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw readFailure(file, error);
     }
 
     const problem = snapshotProblem(text);
     if (problem === undefined) return JSON.parse(text) as CapabilitySnapshot;
+    if (problem.futureVersion) return JSON.parse(text) as CapabilitySnapshot;
 
-    const readable: CapabilitySnapshot = { version: 1, entries: problem.futureVersion ? [] : readableEntries(text) };
+    const readable: CapabilitySnapshot = { version: 1, entries: readableEntries(text) };
     const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     try {
       await this.enqueue(() => replaceKeepingCopy(file, aside, serialize(readable)));
@@ -72,16 +83,30 @@ export class CapabilityFile implements CapabilityStore {
     return readable;
   }
 
-  /** Writes the snapshot to a temporary file and renames it over the old one, so a crash never leaves half a file. */
+  /**
+   * Writes the snapshot to a temporary file and renames it over the old one, so a crash never
+   * leaves half a file. A symbolic link is followed, so the link stays and its target is replaced.
+   */
   save(snapshot: CapabilitySnapshot): Promise<void> {
     const file = this.file;
     if (!file) return Promise.resolve();
-    return this.enqueue(() => writeAtomically(file, serialize(snapshot)));
+    return this.enqueue(async () => writeAtomically(await resolveStorePath(file), serialize(snapshot)));
   }
 
   /** Waits for the saves already started, so that a shutdown does not cut one off. */
   flush(): Promise<void> {
     return this.saving;
+  }
+
+  /** Deletes the temporary files that stopped servers left beside `file`, and logs each one kept. */
+  private async removeStaleTemporaryFiles(file: string): Promise<void> {
+    for (const stale of await removeStaleTemporaryFiles(file, TEMPORARY_SUFFIX)) {
+      if (stale.removed) {
+        this.logger.info(`Removed ${stale.file}, a temporary file left behind by server process ${stale.pid}, which stopped while it saved the learned model capabilities.`);
+      } else {
+        this.logger.warn(`Kept ${stale.file}, which is named like a temporary file of the learned model capabilities, because ${stale.reason}. Delete it by hand if no Switchboard server uses it.`);
+      }
+    }
   }
 
   private enqueue(write: () => Promise<void>): Promise<void> {
@@ -107,7 +132,7 @@ function snapshotProblem(text: string): { description: string; futureVersion: bo
   const snapshot = value as Partial<CapabilitySnapshot> | null;
   if (typeof snapshot !== 'object' || snapshot === null || Array.isArray(snapshot)) return { description: 'not a JSON object', futureVersion: false };
   if (typeof snapshot.version === 'number' && snapshot.version > 1) {
-    // A later Switchboard wrote it. Its entries are kept only in the copy, which that version can read again.
+    // A later Switchboard wrote it. It stays as it is, so that the later version still finds its entries.
     return { description: `of version ${snapshot.version}, which this version cannot read`, futureVersion: true };
   }
   if (snapshot.version !== 1 || !Array.isArray(snapshot.entries)) return { description: 'not a version 1 snapshot', futureVersion: false };
@@ -202,6 +227,16 @@ async function writeFlushed(file: string, text: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/** Returns an error that names the file, gives the reason the read failed and the fix, and keeps the system error as `cause`. */
+function readFailure(file: string, error: unknown): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  const detail = (error as Error)?.message ?? String(error);
+  let reason = detail;
+  if (code === 'EACCES' || code === 'EPERM') reason = `the file is not readable (${detail}); give the user running VS Code read and write access to it`;
+  else if (code === 'EISDIR') reason = `a folder has the file's name (${detail}); move that folder away`;
+  return new Error(`reading ${file} failed: ${reason}`, { cause: error });
 }
 
 /** Returns an error that names the file and gives the reason the write failed, keeping the system error as `cause`. */

@@ -8,7 +8,7 @@
  */
 
 import * as assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -20,9 +20,10 @@ import { parseDeliveryEvent, parseFeedbackRecord, type DeliveryEvent } from '../
 import { FeedbackStore } from '../../src/extension/feedback/feedback-store';
 import { JsonLinesFile } from '../../src/extension/feedback/json-lines-file';
 import { CapabilityMemory, type CapabilitySnapshot } from '../../src/engine/capability-memory';
+import { STALE_TEMPORARY_FILE_AGE_MS } from '../../src/engine/durable-files';
 import { CapabilityFile } from '../../src/server/capability-file';
 import { createRecordingLogger, type RecordingLogger } from '../unit/support/helpers';
-import { CAPABILITY_BASE_URL, feedbackRecord, numberOf, openStore, STORE_FILES, TEST_MAX_ENTRIES, type StoreKind } from './data-stores';
+import { CAPABILITY_BASE_URL, feedbackRecord, numberOf, openStore, STORE_FILES, STORE_KINDS, TEST_MAX_ENTRIES, type StoreKind } from './data-stores';
 import { recordScenario } from './record';
 
 const WRITER = path.join(__dirname, 'data-writer.js');
@@ -198,6 +199,7 @@ describe('data survives crashes', function () {
           const run = await runWriter([kind, dir, String(next), 'loop'], { killAfterReadyMs: Math.floor(random() * 40) });
           assert.equal(run.signal, 'SIGKILL', `${context}: ${describeRun(run)}`);
           for (const n of run.acked) acked.add(n);
+          await ageTemporaryFiles(dir);
 
           const present = await checkStore(kind, dir, acked, context);
           next = Math.max(next, ...present, ...acked) + 1;
@@ -231,6 +233,7 @@ describe('data survives crashes', function () {
         assert.ok(run.lines.includes('paused'), `the writer never reached ${point}: ${describeRun(run)}`);
         assert.equal(run.signal, 'SIGKILL', describeRun(run));
         assert.ok(run.acked.length >= 3, `only ${run.acked.length} records were acknowledged before ${point}: ${describeRun(run)}`);
+        await ageTemporaryFiles(dir);
 
         const present = await checkStore(kind, dir, new Set(run.acked), scenario);
         await checkNextWrite(kind, dir, Math.max(...present, ...run.acked) + 1, scenario);
@@ -247,6 +250,7 @@ describe('data survives crashes', function () {
 
         const run = await runWriter(['feedback', dir, '0', 'load', point, '0']);
         assert.ok(run.lines.includes('paused'), `the writer never reached ${point}: ${describeRun(run)}`);
+        await ageTemporaryFiles(dir);
 
         const logger = createRecordingLogger();
         const ids = (await new FeedbackStore(dir, logger).list()).map((entry) => entry.record.id);
@@ -269,6 +273,7 @@ describe('data survives crashes', function () {
 
         const run = await runWriter(['capabilities', dir, '0', 'load', point, '0']);
         assert.ok(run.lines.includes('paused'), `the writer never reached ${point}: ${describeRun(run)}`);
+        await ageTemporaryFiles(dir);
 
         const logger = createRecordingLogger();
         const { memory } = await openStore('capabilities', dir, logger);
@@ -396,7 +401,9 @@ describe('data survives crashes', function () {
             assert.ok(found, `model-${n} is missing or changed after character ${offset} became ${JSON.stringify(character)}`);
           }
         }
-        if (!isVersionOneSnapshot(damaged)) await checkMovedAside(dir, damaged, logger, `character ${offset} became ${JSON.stringify(character)}`);
+        const context = `character ${offset} became ${JSON.stringify(character)}`;
+        if (isLaterVersion(damaged)) await checkLeftAlone(dir, damaged, logger, context);
+        else if (!isVersionOneSnapshot(damaged)) await checkMovedAside(dir, damaged, logger, context);
       }
 
       // A NUL character is invalid anywhere in JSON, so each offset makes the file invalid.
@@ -493,6 +500,97 @@ describe('data survives crashes', function () {
       recordScenario({ suite: 'data', scenario: 'file in place of the storage folder', atRisk: 0, lost: 0 });
     });
   });
+
+  describe('files a load cannot use', () => {
+    // Root ignores file permissions, so as root the writer runs as the unprivileged user "nobody".
+    const NOBODY = 65534;
+
+    it('unreadable capability file is not overwritten', async () => {
+      const parent = await folder();
+      await fs.chmod(parent, 0o755);
+      const dir = path.join(parent, 'storage');
+      await fs.mkdir(dir);
+      const opened = await openStore('capabilities', dir, createRecordingLogger());
+      for (const n of [0, 1, 2]) await opened.write(n);
+      const file = path.join(dir, STORE_FILES.capabilities);
+      const before = await fs.readFile(file);
+      // The folder stays writable for the writer, so only the rule in the product keeps it from replacing the file.
+      await fs.chmod(file, 0o000);
+      const asRoot = process.getuid?.() === 0;
+      if (asRoot) await fs.chown(dir, NOBODY, NOBODY);
+
+      const run = await runWriter(['capabilities', dir, '3', 'once:0'], { uid: asRoot ? NOBODY : undefined });
+      assert.equal(run.code, 0, describeRun(run));
+      const warning = run.lines.find((line) => line.startsWith('warn "Could not load'));
+      assert.ok(warning?.includes(file), `no warning names ${file}: ${describeRun(run)}`);
+      assert.ok(warning?.includes('give the user running VS Code read and write access'), `the warning gives no fix: ${warning}`);
+      assert.ok(warning?.includes('kept in memory only'), `the warning does not say where new entries go: ${warning}`);
+      await fs.chmod(file, 0o644);
+      assert.deepEqual(await fs.readFile(file), before, 'the unreadable file was overwritten');
+
+      await checkStore('capabilities', dir, new Set([0, 1, 2]), 'after an unreadable file');
+      recordScenario({ suite: 'data', scenario: 'capabilities: unreadable file', atRisk: 3, lost: 0 });
+    });
+
+    it('folder named like a temporary file', async () => {
+      const names: Record<StoreKind, string> = { feedback: `${STORE_FILES.feedback}.tmp-2147483646`, delivery: `${STORE_FILES.delivery}.tmp-2147483646`, capabilities: `${STORE_FILES.capabilities}.2147483646-deadbeef.tmp` };
+      for (const kind of STORE_KINDS) {
+        const dir = await folder();
+        const opened = await openStore(kind, dir, createRecordingLogger());
+        for (const n of [0, 1, 2]) await opened.write(n);
+        const blocker = path.join(dir, names[kind]);
+        await fs.mkdir(blocker);
+        await ageTemporaryFiles(dir);
+
+        const logger = createRecordingLogger();
+        // Opening the capability store loads it. The feedback store loads both of its files in list().
+        const reopened = await openStore(kind, dir, logger);
+        if (kind !== 'capabilities') await new FeedbackStore(dir, logger).list();
+        await reopened.write(3);
+        const warnings = logger.lines.filter((line) => line.startsWith('warn:'));
+        assert.ok(warnings.some((line) => line.includes(blocker) && line.includes('not a regular file')), `${kind}: no warning names ${blocker}: ${logger.lines.join('\n')}`);
+        assert.ok((await fs.stat(blocker)).isDirectory(), `${kind}: the folder was removed`);
+
+        await fs.rmdir(blocker);
+        await checkStore(kind, dir, new Set([0, 1, 2, 3]), `${kind} beside a folder named like a temporary file`);
+        recordScenario({ suite: 'data', scenario: `${kind}: folder named like a temporary file`, atRisk: 4, lost: 0 });
+      }
+    });
+
+    it('capability file of a later version is left alone', async () => {
+      const dir = await folder();
+      const file = path.join(dir, STORE_FILES.capabilities);
+      const later = `${JSON.stringify({ version: 2, entries: [], addedInVersion2: true })}\n`;
+      await fs.writeFile(file, later);
+
+      const run = await runWriter(['capabilities', dir, '0', 'once:0']);
+      assert.equal(run.code, 0, describeRun(run));
+      const warning = run.lines.find((line) => line.startsWith('warn ') && line.includes('of version 2'));
+      assert.ok(warning?.includes(file), `no warning names ${file}: ${describeRun(run)}`);
+      assert.equal(await fs.readFile(file, 'utf8'), later, "the later version's file changed");
+      assert.deepEqual(await fs.readdir(dir), [STORE_FILES.capabilities], 'files were added beside the file');
+      recordScenario({ suite: 'data', scenario: 'capabilities: file of a later version', atRisk: 1, lost: 0 });
+    });
+
+    it('temporary file of a writer in another PID namespace', async function () {
+      // `unshare --pid` needs root or user namespaces; without them the scenario cannot be set up.
+      const probe = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true'], { timeout: WRITER_TIMEOUT_MS });
+      if (probe.status !== 0) this.skip();
+
+      const dir = await folder();
+      const opened = await openStore('capabilities', dir, createRecordingLogger());
+      for (const n of [0, 1, 2]) await opened.write(n);
+      // This test process plays the writer. It runs, but a process in a new PID namespace cannot see its id.
+      const temporary = path.join(dir, `${STORE_FILES.capabilities}.${process.pid}-0badc0de.tmp`);
+      await fs.writeFile(temporary, snapshotText(4));
+
+      const run = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, WRITER, 'capabilities', dir, '0', 'load'], { timeout: WRITER_TIMEOUT_MS, encoding: 'utf8' });
+      assert.equal(run.status, 0, `the loader failed: ${run.stdout} ${run.stderr}`);
+      assert.match(run.stdout, /^loaded 3$/m);
+      assert.equal(await fs.readFile(temporary, 'utf8'), snapshotText(4), 'the temporary file of a running writer was deleted');
+      recordScenario({ suite: 'data', scenario: 'capabilities: temporary file of a writer in another PID namespace', atRisk: 4, lost: 0 });
+    });
+  });
 });
 
 /** Builds the text CapabilityFile writes for entries 0 to `count - 1`. */
@@ -531,6 +629,24 @@ function isVersionOneSnapshot(text: string): boolean {
 function isLaterVersion(text: string): boolean {
   const value = parsed(text) as { version?: unknown } | undefined;
   return typeof value?.version === 'number' && value.version > 1;
+}
+
+/** Checks that a capability file of a later version is unchanged and alone in its folder, and that a warning reports it. */
+async function checkLeftAlone(dir: string, text: string, logger: RecordingLogger, context: string): Promise<void> {
+  assert.deepEqual(await fs.readdir(dir), [STORE_FILES.capabilities], `${context}: files were added beside a later version's file`);
+  assert.equal(await fs.readFile(path.join(dir, STORE_FILES.capabilities), 'utf8'), text, `${context}: a later version's file changed`);
+  const warning = logger.lines.find((line) => line.startsWith('warn:') && line.includes('which this version of Switchboard cannot read')) ?? '';
+  assert.ok(warning.includes('kept in memory only'), `${context}: no warning says the file is left alone: ${logger.lines.join('\n')}`);
+}
+
+/**
+ * Sets every file in `dir` a few minutes back. A killed writer leaves its temporary file, and
+ * a load deletes it only once it is older than STALE_TEMPORARY_FILE_AGE_MS, because a writer in
+ * another PID namespace may still be writing it. Aging the files replaces waiting a minute.
+ */
+async function ageTemporaryFiles(dir: string): Promise<void> {
+  const time = new Date(Date.now() - 2 * STALE_TEMPORARY_FILE_AGE_MS);
+  for (const name of await fs.readdir(dir)) await fs.utimes(path.join(dir, name), time, time);
 }
 
 /** Checks that a damaged capability file went to a `.corrupt-` sibling with a warning naming both paths, and a valid file replaced it. */

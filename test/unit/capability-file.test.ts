@@ -1,9 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, open, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { CapabilityMemory, type CapabilitySnapshot } from '../../src/engine/capability-memory';
+import { STALE_TEMPORARY_FILE_AGE_MS } from '../../src/engine/durable-files';
 import type { Logger } from '../../src/engine/types';
 import { CAPABILITY_FILE_NAME, CapabilityFile } from '../../src/server/capability-file';
 
@@ -76,19 +77,90 @@ describe('capability file', () => {
     assert.match(logger.warnings[0] ?? '', /kept its 1 readable entries/);
   });
 
-  it('moves a later version aside instead of overwriting it', async () => {
+  it('leaves a later version untouched', async () => {
     const logger = recordingLogger();
     const file = new CapabilityFile(logger);
     file.useFolder(folder);
     const later = JSON.stringify({ version: 2, models: [] });
     await writeFile(path.join(folder, CAPABILITY_FILE_NAME), later);
 
-    assert.deepEqual(await file.load(), { version: 1, entries: [] });
+    const memory = new CapabilityMemory({ store: file, logger });
+    await memory.restore();
+    memory.learn('http://127.0.0.1:11434/v1', 'llama3.2', { foldSystemMessages: true });
+    await new Promise((resolve) => setImmediate(resolve));
+    await file.flush();
+
+    assert.equal(await readFile(path.join(folder, CAPABILITY_FILE_NAME), 'utf8'), later);
+    assert.deepEqual(await readdir(folder), [CAPABILITY_FILE_NAME], 'a copy or temporary file was written');
+    assert.deepEqual(memory.get('http://127.0.0.1:11434/v1', 'llama3.2'), { foldSystemMessages: true }, 'the memory did not keep what it learned');
+    assert.equal(logger.warnings.length, 1, logger.warnings.join('\n'));
+    assert.match(logger.warnings[0] ?? '', /of version 2, which this version of Switchboard cannot read.*kept in memory only/);
+    assert.ok(logger.warnings[0]?.includes(path.join(folder, CAPABILITY_FILE_NAME)), `the warning does not name the file: ${logger.warnings[0]}`);
+  });
+
+  it('never overwrites a file it could not read', async () => {
+    const logger = recordingLogger();
+    const file = new CapabilityFile(logger);
+    file.useFolder(folder);
+    const saved = `${JSON.stringify(SNAPSHOT)}\n`;
+    await writeFile(path.join(folder, CAPABILITY_FILE_NAME), saved);
+
+    // Root reads any file whatever its mode, so EACCES is raised by a stand-in for readFile.
+    const memory = new CapabilityMemory({ store: file, logger });
+    await withReadFileFailing('EACCES', () => memory.restore());
+    memory.learn('http://127.0.0.1:11434/v1', 'llama3.2', { foldSystemMessages: true });
+    await new Promise((resolve) => setImmediate(resolve));
+    await file.flush();
+
+    assert.equal(await readFile(path.join(folder, CAPABILITY_FILE_NAME), 'utf8'), saved, 'the unreadable file was overwritten');
+    assert.equal(logger.warnings.length, 1, logger.warnings.join('\n'));
+    const warning = logger.warnings[0] ?? '';
+    assert.ok(warning.includes(path.join(folder, CAPABILITY_FILE_NAME)), `the warning does not name the file: ${warning}`);
+    assert.match(warning, /give the user running VS Code read and write access/);
+    assert.match(warning, /kept in memory only/);
+    assert.deepEqual(memory.get('http://127.0.0.1:11434/v1', 'llama3.2'), { foldSystemMessages: true });
+  });
+
+  it('skips a folder named like a temporary file', async () => {
+    const logger = recordingLogger();
+    const file = new CapabilityFile(logger);
+    file.useFolder(folder);
     await file.save(SNAPSHOT);
-    const copy = (await readdir(folder)).find((name) => name.includes('.corrupt-'));
-    assert.ok(copy, 'the file of version 2 was not kept');
-    assert.equal(await readFile(path.join(folder, copy), 'utf8'), later);
-    assert.match(logger.warnings[0] ?? '', /of version 2, which this version cannot read/);
+    const blocker = path.join(folder, `${CAPABILITY_FILE_NAME}.2147483646-deadbeef.tmp`);
+    await mkdir(blocker);
+    await ageBy(blocker, 2 * STALE_TEMPORARY_FILE_AGE_MS);
+
+    assert.deepEqual(await file.load(), SNAPSHOT);
+    assert.ok((await stat(blocker)).isDirectory(), 'the folder was removed');
+    assert.equal(logger.warnings.length, 1, logger.warnings.join('\n'));
+    assert.ok(logger.warnings[0]?.includes(blocker), `the warning does not name the folder: ${logger.warnings[0]}`);
+    assert.match(logger.warnings[0] ?? '', /not a regular file/);
+  });
+
+  it('follows a symbolic link', async () => {
+    const logger = recordingLogger();
+    const file = new CapabilityFile(logger);
+    file.useFolder(folder);
+    const elsewhere = path.join(folder, 'elsewhere');
+    await mkdir(elsewhere);
+    const target = path.join(elsewhere, 'target.json');
+    const damaged = '{"version": 1, "entr';
+    await writeFile(target, damaged);
+    const link = path.join(folder, CAPABILITY_FILE_NAME);
+    await symlink(target, link);
+
+    assert.deepEqual(await file.load(), { version: 1, entries: [] });
+    assert.ok((await lstat(link)).isSymbolicLink(), 'the link was replaced by a file');
+    const copies = (await readdir(elsewhere)).filter((name) => name.startsWith('target.json.corrupt-'));
+    assert.equal(copies.length, 1, `no single copy beside the target: ${(await readdir(elsewhere)).join(', ')}`);
+    const copy = path.join(elsewhere, copies[0]!);
+    assert.ok((await lstat(copy)).isFile(), 'the copy is not a regular file');
+
+    await file.save(SNAPSHOT);
+    assert.ok((await lstat(link)).isSymbolicLink(), 'the save replaced the link by a file');
+    assert.deepEqual(JSON.parse(await readFile(target, 'utf8')), SNAPSHOT);
+    assert.equal(await readFile(copy, 'utf8'), damaged, 'the copy changed with the store');
+    assert.match(logger.warnings[0] ?? '', /moved the file to/);
   });
 
   it('flushes the temporary file before the rename', async () => {
@@ -110,6 +182,8 @@ describe('capability file', () => {
     const ours = `${CAPABILITY_FILE_NAME}.${process.pid}-0badc0de.tmp`;
     await writeFile(path.join(folder, stale), '{"version": 1, "ent');
     await writeFile(path.join(folder, ours), '{"version": 1, "ent');
+    // A temporary file counts as left behind only once it is older than the minimum age.
+    for (const name of [stale, ours]) await ageBy(path.join(folder, name), 2 * STALE_TEMPORARY_FILE_AGE_MS);
 
     assert.deepEqual(await file.load(), SNAPSHOT);
     assert.deepEqual((await readdir(folder)).sort(), [CAPABILITY_FILE_NAME, ours].sort());
@@ -118,10 +192,24 @@ describe('capability file', () => {
   it('removes a temporary file without a file', async () => {
     const file = new CapabilityFile(recordingLogger());
     file.useFolder(folder);
-    await writeFile(path.join(folder, `${CAPABILITY_FILE_NAME}.2147483646-0badc0de.tmp`), '{"version": 1, "ent');
+    const stale = path.join(folder, `${CAPABILITY_FILE_NAME}.2147483646-0badc0de.tmp`);
+    await writeFile(stale, '{"version": 1, "ent');
+    await ageBy(stale, 2 * STALE_TEMPORARY_FILE_AGE_MS);
 
     assert.equal(await file.load(), undefined);
     assert.deepEqual(await readdir(folder), []);
+  });
+
+  it('keeps a recent temporary file of an unknown process', async () => {
+    // A writer in another PID namespace, such as a dev container sharing the folder, has a process id this process cannot see.
+    const file = new CapabilityFile(recordingLogger());
+    file.useFolder(folder);
+    const recent = `${CAPABILITY_FILE_NAME}.2147483646-0badc0de.tmp`;
+    await writeFile(path.join(folder, recent), '{"version": 1, "ent');
+    await ageBy(path.join(folder, recent), STALE_TEMPORARY_FILE_AGE_MS / 2);
+
+    assert.equal(await file.load(), undefined);
+    assert.deepEqual(await readdir(folder), [recent]);
   });
 
   it('names the file when a save fails', async () => {
@@ -178,6 +266,26 @@ describe('capability file', () => {
     assert.deepEqual(second.get('http://127.0.0.1:11434/v1', 'llama3.2'), { foldSystemMessages: true });
   });
 });
+
+/** Sets the access and modification times of `file` back by `ms`. */
+async function ageBy(file: string, ms: number): Promise<void> {
+  const time = new Date(Date.now() - ms);
+  await utimes(file, time, time);
+}
+
+/** Runs `work` while readFile of node:fs/promises rejects with a system error of `code`. */
+async function withReadFileFailing(code: string, work: () => Promise<void>): Promise<void> {
+  const fileSystem = process.getBuiltinModule('node:fs/promises') as unknown as { readFile: (...args: unknown[]) => Promise<unknown> };
+  const original = fileSystem.readFile;
+  fileSystem.readFile = async (file: unknown) => {
+    throw Object.assign(new Error(`${code}: permission denied, open '${String(file)}'`), { code });
+  };
+  try {
+    await work();
+  } finally {
+    fileSystem.readFile = original;
+  }
+}
 
 /** Records the order of FileHandle.sync and rename calls while `work` runs. */
 async function recordSteps(work: () => Promise<void>): Promise<string[]> {

@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { checkEndpoint, deliverFeedback, parseRetryAfter, retryDelay, type DeliveryOptions } from '../../src/extension/feedback/feedback-delivery';
+import { MAX_REQUESTED_WAIT_MS, parseRetryAfter } from '../../src/engine/providers/retry-after';
+import { checkEndpoint, deliverFeedback, retryDelay, type DeliveryOptions } from '../../src/extension/feedback/feedback-delivery';
 import { createRecordingLogger } from './support/helpers';
 
 interface Received {
@@ -153,10 +154,27 @@ describe('feedback delivery', () => {
 
   it('parses Retry-After as seconds or a date', () => {
     const now = Date.parse('2026-01-01T12:00:00Z');
-    assert.equal(parseRetryAfter('7', now), 7000);
-    assert.equal(parseRetryAfter('Thu, 01 Jan 2026 12:00:30 GMT', now), 30_000);
-    assert.equal(parseRetryAfter('soon', now), undefined);
-    assert.equal(parseRetryAfter(null, now), undefined);
+    const parse = (value: string) => parseRetryAfter(new Headers({ 'retry-after': value }), now);
+    assert.equal(parse('7'), 7000);
+    assert.equal(parse('1.5'), 1500);
+    assert.equal(parse('Thu, 01 Jan 2026 12:00:30 GMT'), 30_000);
+    assert.equal(parse('9'.repeat(400)), MAX_REQUESTED_WAIT_MS);
+    assert.equal(parse('soon'), undefined);
+    assert.equal(parseRetryAfter(new Headers(), now), undefined);
+  });
+
+  it('reads Retry-After with the engine parser', async () => {
+    // The engine's parser reads fractions, which the delivery's own copy did not, and clamps huge values to a day.
+    for (const value of ['0.15', '9'.repeat(400)]) {
+      const endpoint = new Endpoint([429], { 'retry-after': value });
+      endpoints.push(endpoint);
+      const port = await endpoint.listen();
+      const logger = createRecordingLogger();
+      const options = { ...fastOptions(), maxDelayMs: 100_000_000 };
+      const outcome = await deliverFeedback(new URL(`http://127.0.0.1:${port}/`), 'id-7', {}, logger, options);
+      assert.deepEqual(outcome, { kind: 'delivered', attempts: 2, status: 204 });
+      assert.deepEqual(options.waits, [Math.min(Number(value) * 1000, MAX_REQUESTED_WAIT_MS)], `Retry-After: ${value.slice(0, 20)}`);
+    }
   });
 
   describe('checkEndpoint', () => {

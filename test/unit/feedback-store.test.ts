@@ -3,6 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+import { STALE_TEMPORARY_FILE_AGE_MS } from '../../src/engine/durable-files';
 import { RECORD_VERSION, type AnswerRating, type FormFeedback } from '../../src/extension/feedback/feedback-record';
 import { DELIVERY_FILE, FEEDBACK_FILE, FeedbackStore } from '../../src/extension/feedback/feedback-store';
 import { JsonLinesFile } from '../../src/extension/feedback/json-lines-file';
@@ -148,11 +149,54 @@ describe('feedback store', () => {
     // No process has this id: Linux allows at most 2^22 processes.
     const stale = `${FEEDBACK_FILE}.tmp-2147483646`;
     const ours = `${FEEDBACK_FILE}.tmp-${process.pid}`;
+    const recent = `${FEEDBACK_FILE}.tmp-2147483645`;
     await fs.writeFile(path.join(directory, stale), JSON.stringify(form('one')));
     await fs.writeFile(path.join(directory, ours), JSON.stringify(form('one')));
+    await fs.writeFile(path.join(directory, recent), JSON.stringify(form('one')));
+    // A temporary file counts as left behind only once it is older than the minimum age,
+    // because a writer in another PID namespace has an id that this process cannot see.
+    for (const name of [stale, ours]) await ageBy(path.join(directory, name), 2 * STALE_TEMPORARY_FILE_AGE_MS);
 
     assert.deepEqual((await store.list()).map((entry) => entry.record.id), ['one']);
-    assert.deepEqual((await fs.readdir(directory)).sort(), [FEEDBACK_FILE, ours].sort());
+    assert.deepEqual((await fs.readdir(directory)).sort(), [FEEDBACK_FILE, ours, recent].sort());
+  });
+
+  it('loads beside a folder named like a temporary file', async () => {
+    const logger = createRecordingLogger();
+    const store = new FeedbackStore(directory, logger);
+    await store.add(form('one'));
+    const blocker = path.join(directory, `${FEEDBACK_FILE}.tmp-2147483646`);
+    await fs.mkdir(blocker);
+    await ageBy(blocker, 2 * STALE_TEMPORARY_FILE_AGE_MS);
+
+    assert.deepEqual((await store.list()).map((entry) => entry.record.id), ['one']);
+    assert.ok((await fs.stat(blocker)).isDirectory(), 'the folder was removed');
+    const warning = logger.lines.find((line) => line.startsWith('warn:') && line.includes(blocker));
+    assert.ok(warning, `no warning names the folder: ${logger.lines.join('\n')}`);
+    assert.match(warning, /not a regular file/);
+  });
+
+  it('repairs the target of a symbolic link', async () => {
+    const elsewhere = path.join(directory, 'elsewhere');
+    await fs.mkdir(elsewhere);
+    const target = path.join(elsewhere, 'target.jsonl');
+    const damaged = `${JSON.stringify(form('one'))}\nnot json\n${JSON.stringify(form('two'))}\n`;
+    await fs.writeFile(target, damaged);
+    const link = path.join(directory, FEEDBACK_FILE);
+    await fs.symlink(target, link);
+
+    const loaded = await new JsonLinesFile(link, (value) => value as FormFeedback, createRecordingLogger()).load();
+    assert.equal(loaded.damagedLines, 1);
+    assert.ok(loaded.movedAsideTo, 'the damaged file was not moved aside');
+    assert.ok((await fs.lstat(link)).isSymbolicLink(), 'the link was replaced by a file');
+    assert.equal(await fs.readFile(target, 'utf8'), `${JSON.stringify(form('one'))}\n${JSON.stringify(form('two'))}\n`);
+    assert.ok((await fs.lstat(loaded.movedAsideTo)).isFile(), 'the moved copy is not a regular file');
+    assert.equal(await fs.readFile(loaded.movedAsideTo, 'utf8'), damaged, 'the moved copy is not the damaged file');
+
+    const store = new FeedbackStore(directory, createRecordingLogger());
+    await store.add(form('three'));
+    assert.ok((await fs.lstat(link)).isSymbolicLink(), 'an append replaced the link');
+    assert.equal(await fs.readFile(loaded.movedAsideTo, 'utf8'), damaged, 'the moved copy changed with the store');
   });
 
   it('treats a missing file as empty', async () => {
@@ -199,6 +243,12 @@ describe('feedback store', () => {
     assert.ok(loaded.movedAsideTo);
   });
 });
+
+/** Sets the access and modification times of `file` back by `ms`. */
+async function ageBy(file: string, ms: number): Promise<void> {
+  const time = new Date(Date.now() - ms);
+  await fs.utimes(file, time, time);
+}
 
 /** Counts FileHandle.sync calls made while `work` runs. */
 async function spyOnSync(work: () => Promise<void>): Promise<{ calls: number }> {

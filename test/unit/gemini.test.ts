@@ -11,6 +11,7 @@ import type { Profile } from '../../src/engine/profiles';
 import type { AdapterContext } from '../../src/engine/providers/adapter';
 import { createAdapter } from '../../src/engine/providers/gemini/index';
 import { parseDuration } from '../../src/engine/providers/gemini/errors';
+import { MAX_REQUESTED_WAIT_MS } from '../../src/engine/providers/retry-after';
 import { silentLogger, type ChatEvent, type ChatMessage, type ChatRequest } from '../../src/engine/types';
 import { loadCases } from '../emulator/cases';
 import { Emulator } from '../emulator/emulator';
@@ -365,6 +366,27 @@ describe('Gemini adapter', () => {
       assert.ok((retriesOf(events)[0]?.delayMs ?? 0) >= 20);
       assert.equal(textOf(events), ANSWER);
       assert.equal(emulator.requests.length, 2);
+    });
+
+    it('clamps a huge Retry-After to a day', async () => {
+      // Without RetryInfo, the adapter falls back to the Retry-After header. Exponent forms are not valid Retry-After values.
+      const cases: [string, number | undefined, RegExp][] = [
+        ['100000000000000000000', MAX_REQUESTED_WAIT_MS, /asked to wait a day or more\./],
+        ['9'.repeat(400), MAX_REQUESTED_WAIT_MS, /asked to wait a day or more\./],
+        ['1e300', undefined, /was reached\.$/],
+        ['1e7', undefined, /was reached\.$/],
+      ];
+      for (const [retryAfter, expectedMs, message] of cases) {
+        // The engine retries a rate limit that names no wait, so each of its 3 attempts gets a 429. A day is past its cap, so that gets one.
+        const limited = { status: 429, headers: { 'retry-after': retryAfter }, body: googleError(429, 'RESOURCE_EXHAUSTED', 'Resource has been exhausted (e.g. check quota).') };
+        emulator.script(Array.from({ length: expectedMs === undefined ? 3 : 1 }, () => limited));
+        const error = errorOf(await collect(engine));
+
+        const context = `Retry-After: ${retryAfter.slice(0, 24)}`;
+        assert.equal(error?.code, 'rate_limited', context);
+        assert.equal(error.retryAfterMs, expectedMs, context);
+        assert.match(error.message, message, context);
+      }
     });
 
     it('does not retry a per-day quota', async () => {

@@ -6,6 +6,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { parseRetryAfter } from '../../engine/providers/retry-after';
 import type { Logger } from '../../engine/types';
 
 export interface DeliveryOptions {
@@ -118,7 +119,7 @@ function classifyResponse(response: Response, attempt: number): AttemptResult {
   const status = response.status;
   if (status >= 200 && status < 300) return { kind: 'done', outcome: { kind: 'delivered', attempts: attempt, status } };
   if (status === 408 || status === 429 || status >= 500) {
-    return { kind: 'retry', reason: `HTTP ${status}`, retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) };
+    return { kind: 'retry', reason: `HTTP ${status}`, retryAfterMs: parseRetryAfter(response.headers) };
   }
   return { kind: 'done', outcome: { kind: 'rejected', attempts: attempt, status } };
 }
@@ -128,13 +129,4 @@ export function retryDelay(attempt: number, retryAfterMs: number | undefined, op
   const exponential = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
   const jittered = Math.round(exponential * (0.5 + options.random() / 2));
   return Math.min(options.maxDelayMs, Math.max(jittered, retryAfterMs ?? 0));
-}
-
-/** Parses Retry-After as seconds or an HTTP date (RFC 9110, section 10.2.3) into milliseconds. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }

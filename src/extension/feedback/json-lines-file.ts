@@ -11,7 +11,7 @@ import { constants } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 
-import { keepCopy, removeStaleTemporaryFiles, syncFolder } from '../../engine/durable-files';
+import { keepCopy, removeStaleTemporaryFiles, resolveStorePath, syncFolder } from '../../engine/durable-files';
 import type { Logger } from '../../engine/types';
 import { l10n } from '../l10n';
 
@@ -27,9 +27,10 @@ export interface LoadResult<T> {
   movedAsideTo?: string;
 }
 
+/** The fresh file that replaces a damaged one is named `<name>.tmp-<pid>`, and the group captures the pid. */
+const TEMPORARY_SUFFIX = String.raw`\.tmp-(\d+)`;
+
 export class JsonLinesFile<T> {
-  /** Matches the name of the fresh file that replaces a damaged one, `<name>.tmp-<pid>`, and captures the pid. */
-  private readonly temporaryName: RegExp;
   /** Serializes appends and loads in this process; another window's writes are only whole lines. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -40,9 +41,7 @@ export class JsonLinesFile<T> {
     readonly file: string,
     private readonly parse: (value: unknown) => T | undefined,
     private readonly log: Logger,
-  ) {
-    this.temporaryName = new RegExp(`^${escapeRegExp(path.basename(file))}\\.tmp-(\\d+)$`);
-  }
+  ) {}
 
   /** Appends one record as one line and returns once the line is flushed to disk. */
   append(record: T): Promise<void> {
@@ -72,25 +71,34 @@ export class JsonLinesFile<T> {
     }
   }
 
+  /** Reads the file. When it is a symbolic link, the target is read, repaired and replaced, and the link stays. */
   private async loadNow(): Promise<LoadResult<T>> {
-    const stale = await removeStaleTemporaryFiles(path.dirname(this.file), this.temporaryName);
-    for (const { file, pid } of stale) this.log.info(`Feedback store: removed ${file}, left behind by process ${pid}, which stopped while it wrote the file.`);
+    const file = await resolveStorePath(this.file);
+    await this.removeStaleTemporaryFiles(file);
 
     let bytes: Buffer;
     try {
-      bytes = await fs.readFile(this.file);
+      bytes = await fs.readFile(file);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], tornBytes: 0, damagedLines: 0 };
       throw error;
     }
 
-    const { complete, tornBytes } = await this.repairLastLine(bytes);
+    const { complete, tornBytes } = await this.repairLastLine(file, bytes);
     const { records, damagedLines } = this.parseLines(complete.toString('utf8'));
     if (damagedLines === 0) return { records, tornBytes, damagedLines };
 
-    const movedAsideTo = await this.replaceDamagedFile(records);
-    this.log.warn(`Feedback store: ${this.file} had ${damagedLines} damaged line(s). It was moved to ${movedAsideTo}, and its ${records.length} readable record(s) were kept.`);
+    const movedAsideTo = await this.replaceDamagedFile(file, records);
+    this.log.warn(`Feedback store: ${file} had ${damagedLines} damaged line(s). It was moved to ${movedAsideTo}, and its ${records.length} readable record(s) were kept.`);
     return { records, tornBytes, damagedLines, movedAsideTo };
+  }
+
+  /** Deletes the temporary files that stopped processes left beside `file`, and logs each one kept. */
+  private async removeStaleTemporaryFiles(file: string): Promise<void> {
+    for (const stale of await removeStaleTemporaryFiles(file, TEMPORARY_SUFFIX)) {
+      if (stale.removed) this.log.info(`Feedback store: removed ${stale.file}, left behind by process ${stale.pid}, which stopped while it wrote the file.`);
+      else this.log.warn(`Feedback store: kept ${stale.file}, which is named like a temporary file of the store, because ${stale.reason}. Delete it by hand if no VS Code window uses it.`);
+    }
   }
 
   /**
@@ -99,17 +107,17 @@ export class JsonLinesFile<T> {
    * the newline in the same write), so it gets its newline and is kept. Returns the bytes up
    * to the last newline after the repair.
    */
-  private async repairLastLine(bytes: Buffer): Promise<{ complete: Buffer; tornBytes: number }> {
+  private async repairLastLine(file: string, bytes: Buffer): Promise<{ complete: Buffer; tornBytes: number }> {
     const end = bytes.lastIndexOf(NEWLINE) + 1;
     const tornBytes = bytes.length - end;
     if (tornBytes === 0) return { complete: bytes, tornBytes };
 
-    if (this.parseLine(bytes.subarray(end).toString('utf8')) !== undefined && (await appendNewlineIfUnchanged(this.file, bytes.length))) {
-      this.log.warn(`Feedback store: the last line of ${this.file} lacked its newline; the newline was added.`);
+    if (this.parseLine(bytes.subarray(end).toString('utf8')) !== undefined && (await appendNewlineIfUnchanged(file, bytes.length))) {
+      this.log.warn(`Feedback store: the last line of ${file} lacked its newline; the newline was added.`);
       return { complete: Buffer.concat([bytes, Buffer.from('\n')]), tornBytes: 0 };
     }
-    const removed = await truncateIfUnchanged(this.file, bytes.length, end);
-    this.log.warn(`Feedback store: the last line of ${this.file} is incomplete (${tornBytes} bytes), probably from a write interrupted by a crash; it was skipped${removed ? ' and removed' : ''}.`);
+    const removed = await truncateIfUnchanged(file, bytes.length, end);
+    this.log.warn(`Feedback store: the last line of ${file} is incomplete (${tornBytes} bytes), probably from a write interrupted by a crash; it was skipped${removed ? ' and removed' : ''}.`);
     return { complete: bytes.subarray(0, end), tornBytes };
   }
 
@@ -139,10 +147,10 @@ export class JsonLinesFile<T> {
    * The fresh file is complete on disk before the damaged one leaves its name, so a crash at
    * any step leaves either the old file or the fresh one under the store's name, never none.
    */
-  private async replaceDamagedFile(records: readonly T[]): Promise<string> {
+  private async replaceDamagedFile(file: string, records: readonly T[]): Promise<string> {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const movedAsideTo = `${this.file}.damaged-${stamp}`;
-    const temporary = `${this.file}.tmp-${process.pid}`;
+    const movedAsideTo = `${file}.damaged-${stamp}`;
+    const temporary = `${file}.tmp-${process.pid}`;
     const handle = await fs.open(temporary, 'w');
     try {
       await handle.writeFile(records.map((record) => `${JSON.stringify(record)}\n`).join(''), 'utf8');
@@ -150,9 +158,9 @@ export class JsonLinesFile<T> {
     } finally {
       await handle.close();
     }
-    await keepCopy(this.file, movedAsideTo);
-    await fs.rename(temporary, this.file);
-    await syncFolder(path.dirname(this.file));
+    await keepCopy(file, movedAsideTo);
+    await fs.rename(temporary, file);
+    await syncFolder(path.dirname(file));
     return movedAsideTo;
   }
 }
@@ -260,8 +268,4 @@ async function endsWithNewline(handle: fs.FileHandle): Promise<boolean> {
   const last = Buffer.alloc(1);
   await handle.read(last, 0, 1, size - 1);
   return last[0] === NEWLINE;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

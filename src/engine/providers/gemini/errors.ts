@@ -6,7 +6,7 @@
 import { isSwitchboardError, SwitchboardError, type Correction, type SwitchboardErrorOptions } from '../../errors';
 import { classifyTransportError } from '../../network/transport-errors';
 import { redactText } from '../../redact';
-import { clampWait } from '../retry-after';
+import { clampWait, describeWait, MAX_REQUESTED_WAIT_MS } from '../retry-after';
 
 /** Facts about a call, quoted when it fails. The tracking fetch fills in the fields of the last exchange. */
 export interface CallFacts {
@@ -22,7 +22,7 @@ export interface CallFacts {
   requestId?: string;
   /** `responseId` of the last chunk, Gemini's own id of the response. */
   responseId?: string;
-  /** `Retry-After` of the last response, in milliseconds. */
+  /** The wait that the last response's `retry-after-ms` or `Retry-After` header asked for, in milliseconds, at most one day. */
   retryAfterMs?: number;
   /** Whether the call reads a streamed response. */
   streamed?: boolean;
@@ -472,6 +472,7 @@ function quote(text: string): string {
 }
 
 function formatSeconds(ms: number): string {
+  if (!(ms < MAX_REQUESTED_WAIT_MS)) return describeWait(ms);
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }
 

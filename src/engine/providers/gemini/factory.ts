@@ -12,6 +12,7 @@ import { limitResponseBody, MAX_COMPLETE_BODY_BYTES, MAX_ERROR_BODY_BYTES, MAX_S
 import type { Profile } from '../../profiles';
 import type { ChatEvent, ModelInfo } from '../../types';
 import type { Adapter, AdapterContext, AdapterRequest } from '../adapter';
+import { parseRetryAfter } from '../retry-after';
 import { acceptsThoughtSummaries, apiVersionOf } from './capabilities';
 import { mapGeminiError, type CallFacts } from './errors';
 import { toGeminiRequest } from './request';
@@ -156,7 +157,7 @@ function trackingFetch(fetch: typeof globalThis.fetch, facts: CallFacts): typeof
     facts.url = urlOf(input);
     const response = await fetch(input, init);
     facts.requestId = response.headers.get('x-request-id') ?? undefined;
-    facts.retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+    facts.retryAfterMs = parseRetryAfter(response.headers);
     facts.bodyStarted = response.ok;
     const limited = limitResponseBody(response, bodyLimits(response, facts));
     return response.ok && !facts.streamed ? rejectErrorBody(limited) : limited;
@@ -205,15 +206,6 @@ function urlOf(input: string | URL | Request): string {
   if (typeof input === 'string') return input;
   if (input instanceof URL) return input.href;
   return input.url;
-}
-
-/** Reads `Retry-After` as seconds or as an HTTP date, in milliseconds. */
-function parseRetryAfter(value: string | null): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 /** Keeps models that can chat; a model without the field is kept, since the field is optional. */
