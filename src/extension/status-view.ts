@@ -258,11 +258,17 @@ function renderTooltip(look: Look, details: StatusDetails): string {
   return sections.join('\n\n');
 }
 
-/** Formats milliseconds as "42 s" or "3 min 5 s", rounding up so a countdown never shows 0 early. */
+/** Formats milliseconds as "42 s", "3 min 5 s" or "2 h 10 min", rounding up so a countdown never shows 0 early. */
 export function formatDuration(ms: number): string {
   const seconds = Math.max(0, Math.ceil(ms / 1000));
   if (seconds < 60) return l10n.t('{0} s', seconds);
   const minutes = Math.floor(seconds / 60);
+  if (minutes >= 60) {
+    // Waits of an hour or more (a provider may ask for up to a day) drop the seconds.
+    const hours = Math.floor(minutes / 60);
+    const restMinutes = minutes % 60;
+    return restMinutes === 0 ? l10n.t('{0} h', hours) : l10n.t('{0} h {1} min', hours, restMinutes);
+  }
   const rest = seconds % 60;
   return rest === 0 ? l10n.t('{0} min', minutes) : l10n.t('{0} min {1} s', minutes, rest);
 }

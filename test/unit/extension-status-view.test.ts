@@ -133,5 +133,12 @@ describe('status view', () => {
       assert.equal(formatDuration(125_000), '2 min 5 s');
       assert.equal(formatDuration(-5), '0 s');
     });
+
+    it('switches to hours for long waits', () => {
+      assert.equal(formatDuration(3_599_000), '59 min 59 s');
+      assert.equal(formatDuration(3_600_000), '1 h');
+      assert.equal(formatDuration(5_430_000), '1 h 30 min');
+      assert.equal(formatDuration(86_400_000), '24 h');
+    });
   });
 });
