@@ -119,6 +119,39 @@ export interface MetricsParams {
  */
 export const metricsRequest = new RequestType<MetricsParams | null, MetricsSnapshot, void>('switchboard/metrics');
 
+export interface ResourcesParams {
+  /**
+   * Runs a full garbage collection before measuring, when the server was started with
+   * `node --expose-gc`. Without that flag it is ignored, and `collectedGarbage` in the result is false.
+   */
+  collectGarbage?: boolean;
+}
+
+export interface ResourcesResult {
+  /**
+   * The server's active handles and requests counted by type, from
+   * `process.getActiveResourcesInfo()`: `TCPSocketWrap` for open sockets, `Timeout` for
+   * timers, `PipeWrap` for the stdio pipes, and so on. Node leaves out unreferenced handles
+   * and timers, such as the idle sockets in undici's connection pool.
+   */
+  resources: Record<string, number>;
+  /**
+   * Sockets the server has open, referenced or not, counted from /proc/self/fd. Undefined
+   * where that folder does not exist (on systems other than Linux).
+   */
+  socketDescriptors?: number;
+  /** `process.memoryUsage()` of the server, in bytes. */
+  memory: { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
+  /** True when a garbage collection ran before `memory` was measured. */
+  collectedGarbage: boolean;
+}
+
+/**
+ * Client → server: returns the server process's open handles by type and its memory use, so
+ * that tests can check that sockets, timers and memory return to their level before a load.
+ */
+export const resourcesRequest = new RequestType<ResourcesParams | null, ResourcesResult, void>('switchboard/resources');
+
 export interface WarmUpParams {
   profile: string;
 }

@@ -21,6 +21,7 @@ import {
   listProfilesRequest,
   metricsRequest,
   resetCircuitRequest,
+  resourcesRequest,
   setKeyRequest,
   statusNotification,
   warmUpRequest,
@@ -30,6 +31,8 @@ import {
   type DiagnoseParams,
 } from '../protocol/protocol';
 import { CapabilityFile } from './capability-file';
+import { InitializationGate } from './initialization-gate';
+import { readResources } from './resources';
 import { createConnectionLogger } from './logger';
 import { loadStandaloneConfiguration } from '../engine/standalone-config';
 
@@ -39,7 +42,9 @@ export interface ServerOptions {
 }
 
 export function startServer(options: ServerOptions): Connection {
-  const connection = createConnection(ProposedFeatures.all);
+  const gate = new InitializationGate();
+  const connection = createConnection(ProposedFeatures.all, { messageStrategy: gate.messageStrategy });
+  gate.attach(connection);
   const logger = createConnectionLogger(connection);
   routeConsoleToLogger(logger);
   const capabilityFile = new CapabilityFile(logger);
@@ -50,6 +55,7 @@ export function startServer(options: ServerOptions): Connection {
   connection.onInitialize(async (params: InitializeParams) => {
     if (options.standalone) await applyStandaloneConfiguration(engine, params.initializationOptions, logger);
     await restoreCapabilities(engine, capabilityFile, params.initializationOptions, logger);
+    gate.open();
     return { capabilities: {}, serverInfo: { name: 'switchboard', version: SERVER_VERSION } };
   });
 
@@ -170,6 +176,8 @@ function registerPerformanceHandlers(connection: Connection, engine: Engine, mon
     if (params?.resetEventLoopDelay) monitor.reset();
     return snapshot;
   });
+
+  connection.onRequest(resourcesRequest, (params) => readResources(params?.collectGarbage === true));
 
   connection.onRequest(warmUpRequest, async (params, token) => {
     const controller = new AbortController();

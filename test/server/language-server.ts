@@ -33,8 +33,13 @@ export interface LanguageServer {
   stop(): Promise<void>;
 }
 
-export function startLanguageServer(env: Record<string, string> = {}): LanguageServer {
-  const child = spawn(process.execPath, [SERVER_BUNDLE, '--stdio'], { cwd: REPOSITORY, env: cleanEnvironment(env), stdio: ['pipe', 'pipe', 'pipe'] });
+export interface StartOptions {
+  /** Arguments for node before the script, such as `--expose-gc`. */
+  nodeArguments?: string[];
+}
+
+export function startLanguageServer(env: Record<string, string> = {}, options: StartOptions = {}): LanguageServer {
+  const child = spawn(process.execPath, [...(options.nodeArguments ?? []), SERVER_BUNDLE, '--stdio'], { cwd: REPOSITORY, env: cleanEnvironment(env), stdio: ['pipe', 'pipe', 'pipe'] });
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
   child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));

@@ -8,6 +8,7 @@ import {
   configureRequest,
   listModelsRequest,
   listProfilesRequest,
+  resourcesRequest,
   setKeyRequest,
   type ChatResult,
 } from '../../src/protocol/protocol';
@@ -154,6 +155,17 @@ describe('language server over stdio', function () {
     assert.ok(events.some((event) => event.type === 'text'), 'text arrived before the cancellation');
     assert.ok(!events.some((event) => event.type === 'end'), 'the answer did not finish');
     source.dispose();
+  });
+
+  it('reports its resources and memory', async () => {
+    const reading = await server.connection.sendRequest(resourcesRequest, { collectGarbage: true });
+    assert.equal(reading.collectedGarbage, false, 'no garbage collection without --expose-gc');
+    assert.ok(reading.memory.heapUsed > 0, `heapUsed ${reading.memory.heapUsed}`);
+    if (process.platform === 'linux') {
+      // stdin, stdout and stderr are socket pairs when Node spawns a child with pipes.
+      assert.ok((reading.socketDescriptors ?? 0) >= 3, `socketDescriptors ${reading.socketDescriptors}`);
+    }
+    assert.ok(Object.values(reading.resources).every((count) => Number.isInteger(count) && count > 0), JSON.stringify(reading.resources));
   });
 
   it('lists models', async () => {
