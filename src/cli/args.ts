@@ -4,15 +4,16 @@ import { parseArgs } from 'node:util';
 
 import { DEFAULT_DETECT_PORTS } from '../engine/detect/detect-local-servers';
 import { SwitchboardError } from '../engine/errors';
+import { DEFAULT_NETWORK_OPTIONS, type NetworkOptions } from '../engine/network/options';
 import { findPreset, isProviderKind, presetNames, type ProfileInput } from '../engine/profiles';
 import { PROVIDER_KINDS } from '../engine/types';
 
 export const USAGE = `Usage:
   switchboard chat [--profile NAME | --provider KIND --base-url URL --model ID [--api-version V]]
-                   [--system TEXT] [--max-tokens N] [--temperature T] [--no-stream] [--json] PROMPT|-
-  switchboard models [--profile NAME | --provider KIND --base-url URL] [--json]
+                   [--system TEXT] [--max-tokens N] [--temperature T] [TIMEOUTS] [--no-stream] [--json] PROMPT|-
+  switchboard models [--profile NAME | --provider KIND --base-url URL] [TIMEOUTS] [--json]
   switchboard detect [--json]
-  switchboard diagnose [--profile NAME | --provider KIND --base-url URL --model ID] [--skip-completion] [--json]
+  switchboard diagnose [--profile NAME | --provider KIND --base-url URL --model ID] [TIMEOUTS] [--skip-completion] [--json]
   switchboard serve --stdio [--profiles FILE]
   switchboard --help | --version
 
@@ -21,6 +22,12 @@ Profiles come from the JSON file named by --profiles FILE or SWITCHBOARD_PROFILE
 (an array of profiles such as [{"name": "local", "preset": "ollama", "model": "llama3.2"}]).
 Keys come from OPENAI_API_KEY, GEMINI_API_KEY, AZURE_OPENAI_API_KEY or SWITCHBOARD_API_KEY.
 A PROMPT of "-" is read from standard input.
+TIMEOUTS, each a whole number of milliseconds from 100 to 86400000:
+  --connect-timeout-ms MS     to open the connection (default ${DEFAULT_NETWORK_OPTIONS.connectTimeoutMs})
+  --first-byte-timeout-ms MS  from sending the request to the first response byte (default
+                              ${DEFAULT_NETWORK_OPTIONS.firstByteTimeoutMs}, or ${DEFAULT_NETWORK_OPTIONS.localFirstByteTimeoutMs} for servers on this machine, which may load a model first)
+  --idle-timeout-ms MS        between two chunks of the response (default ${DEFAULT_NETWORK_OPTIONS.idleTimeoutMs})
+  --deadline-ms MS            for the whole request, retries included (default ${DEFAULT_NETWORK_OPTIONS.deadlineMs})
 detect looks for Ollama, LM Studio, llama.cpp server and vLLM on 127.0.0.1, on ports
 ${Object.values(DEFAULT_DETECT_PORTS).join(', ')}. For a server on another port, or for tests, SWITCHBOARD_DETECT_PORTS
 replaces ports with a JSON object such as {"ollama": 11435}.
@@ -42,13 +49,25 @@ export interface CliArguments {
   stream: boolean;
   json: boolean;
   stdio: boolean;
+  /** Timeouts from the TIMEOUTS flags, in the engine's names; fields without a flag are left out. */
+  network: Partial<NetworkOptions>;
   /** diagnose: skip the one-token and streaming requests. */
   skipCompletion?: boolean;
   prompt?: string;
 }
 
-/** Numeric options with their range, as parseNumber checks them. */
-const NUMBER_OPTIONS = { '--max-tokens': { integer: true, min: 1, max: 1_000_000 }, '--temperature': { integer: false, min: 0, max: 2 } } as const;
+/** The range of every timeout, as resolveNetworkOptions checks it. */
+const TIMEOUT_RANGE = { integer: true, min: 100, max: 86_400_000, example: '600000' } as const;
+
+/** Numeric options with their range and an example value, as parseNumberOption checks them. */
+const NUMBER_OPTIONS = {
+  '--max-tokens': { integer: true, min: 1, max: 1_000_000, example: '1024' },
+  '--temperature': { integer: false, min: 0, max: 2, example: '0.7' },
+  '--connect-timeout-ms': TIMEOUT_RANGE,
+  '--first-byte-timeout-ms': TIMEOUT_RANGE,
+  '--idle-timeout-ms': TIMEOUT_RANGE,
+  '--deadline-ms': TIMEOUT_RANGE,
+} as const;
 
 export function parseCliArguments(argv: string[]): CliArguments {
   rejectNegativeNumbers(argv);
@@ -67,6 +86,10 @@ export function parseCliArguments(argv: string[]): CliArguments {
         system: { type: 'string' },
         'max-tokens': { type: 'string' },
         temperature: { type: 'string' },
+        'connect-timeout-ms': { type: 'string' },
+        'first-byte-timeout-ms': { type: 'string' },
+        'idle-timeout-ms': { type: 'string' },
+        'deadline-ms': { type: 'string' },
         'no-stream': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         'skip-completion': { type: 'boolean', default: false },
@@ -81,8 +104,8 @@ export function parseCliArguments(argv: string[]): CliArguments {
   }
   const { values, positionals } = parsed;
   const [command, ...rest] = positionals;
-  if (values.help || command === 'help') return { command: 'help', stream: true, json: false, stdio: false };
-  if (values.version) return { command: 'version', stream: true, json: false, stdio: false };
+  if (values.help || command === 'help') return { command: 'help', stream: true, json: false, stdio: false, network: {} };
+  if (values.version) return { command: 'version', stream: true, json: false, stdio: false, network: {} };
   if (command !== 'chat' && command !== 'models' && command !== 'detect' && command !== 'diagnose' && command !== 'serve') {
     throw usageError(command === undefined ? 'Missing command.' : `Unknown command "${command}".`, 'Use chat, models or serve, detect to find local model servers, or diagnose to check a connection.');
   }
@@ -102,6 +125,7 @@ export function parseCliArguments(argv: string[]): CliArguments {
     system: values.system,
     maxTokens: parseNumberOption(values['max-tokens'], '--max-tokens'),
     temperature: parseNumberOption(values.temperature, '--temperature'),
+    network: parseTimeouts(values),
     stream: !values['no-stream'],
     json: values.json,
     stdio: values.stdio,
@@ -115,22 +139,34 @@ const DECIMAL_INTEGER = /^[0-9]+$/;
 /** A decimal number such as 0.7 or 1, without exponent, sign or hexadecimal prefix. */
 const DECIMAL_NUMBER = /^[0-9]+(\.[0-9]+)?$/;
 
-function parseNumber(value: string | undefined, name: string, integer: boolean, min: number, max: number): number | undefined {
+function parseNumberOption(value: string | undefined, name: keyof typeof NUMBER_OPTIONS): number | undefined {
   if (value === undefined) return undefined;
+  const { integer, min, max, example } = NUMBER_OPTIONS[name];
   const pattern = integer ? DECIMAL_INTEGER : DECIMAL_NUMBER;
   const number = Number(value);
   if (!pattern.test(value) || number < min || number > max) {
     const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
     const expected = integer ? `a whole number in decimal digits from ${min} to ${max}` : `a decimal number from ${min} to ${max}`;
-    const example = integer ? `${name} 1024` : `${name} 0.7`;
-    throw usageError(`${name} is "${shown}"; it must be ${expected}.`, `Write it as in ${example}.`);
+    throw usageError(`${name} is "${shown}"; it must be ${expected}.`, `Write it as in ${name} ${example}.`);
   }
   return number;
 }
 
-function parseNumberOption(value: string | undefined, name: keyof typeof NUMBER_OPTIONS): number | undefined {
-  const { integer, min, max } = NUMBER_OPTIONS[name];
-  return parseNumber(value, name, integer, min, max);
+/**
+ * Reads the TIMEOUTS flags into network options. --first-byte-timeout-ms sets the timeout for
+ * remote and local servers alike, because one command talks to one server.
+ */
+function parseTimeouts(values: Record<string, string | boolean | undefined>): Partial<NetworkOptions> {
+  const read = (name: 'connect-timeout-ms' | 'first-byte-timeout-ms' | 'idle-timeout-ms' | 'deadline-ms') => parseNumberOption(values[name] as string | undefined, `--${name}`);
+  const firstByte = read('first-byte-timeout-ms');
+  const network: Partial<NetworkOptions> = {
+    connectTimeoutMs: read('connect-timeout-ms'),
+    firstByteTimeoutMs: firstByte,
+    localFirstByteTimeoutMs: firstByte,
+    idleTimeoutMs: read('idle-timeout-ms'),
+    deadlineMs: read('deadline-ms'),
+  };
+  return Object.fromEntries(Object.entries(network).filter(([, value]) => value !== undefined));
 }
 
 /**

@@ -1,5 +1,6 @@
 /** The `switchboard` command line over the same engine as the language server. */
 
+import { sshSessionLoopbackHint } from '../engine/doctor/remote';
 import { Engine } from '../engine/engine';
 import { isSwitchboardError, SwitchboardError, type ErrorCode, type ErrorData } from '../engine/errors';
 import { parseProfile, type ProfileInput } from '../engine/profiles';
@@ -54,15 +55,16 @@ async function serve(args: CliArguments, io: CliIo): Promise<number> {
 
 async function runWithEngine(args: CliArguments, io: CliIo): Promise<number> {
   const logger = createStderrLogger(io);
-  const engine = new Engine({ logger });
+  const engine = new Engine({ logger, network: args.network, surface: 'cli' });
   // SIGTERM cancels like SIGINT, and the status says which signal it was.
   const cancellation = cancelOnSignals();
   try {
     const profileName = await configureEngine(engine, args, io.env);
+    const explain = (error: ErrorData) => withSshHint(error, engine.getProfile(profileName).baseUrl, io.env);
     const status =
       args.command === 'models'
-        ? await listModels(engine, profileName, args, io, cancellation.signal)
-        : await chat(engine, profileName, await buildMessages(args, io), args, io, cancellation.signal);
+        ? await listModels(engine, profileName, args, { ...io, explain }, cancellation.signal)
+        : await chat(engine, profileName, await buildMessages(args, io), args, { ...io, explain }, cancellation.signal);
     return status === EXIT.interrupted ? cancellation.cancelledStatus() : status;
   } catch (error) {
     return reportUsageError(error, io, args.json);
@@ -112,7 +114,12 @@ async function buildMessages(args: CliArguments, io: CliIo): Promise<ChatMessage
   return messages;
 }
 
-async function chat(engine: Engine, profile: string, messages: ChatMessage[], args: CliArguments, io: CliIo, signal: AbortSignal): Promise<number> {
+/** The streams, and a function that adds facts about where the command runs (such as an SSH session) to an error. */
+interface RequestIo extends CliIo {
+  explain(error: ErrorData): ErrorData;
+}
+
+async function chat(engine: Engine, profile: string, messages: ChatMessage[], args: CliArguments, io: RequestIo, signal: AbortSignal): Promise<number> {
   let status: number = EXIT.ok;
   let endedWithNewline = true;
   // Reasoning goes to stderr under a label, so stdout carries only the answer.
@@ -122,7 +129,8 @@ async function chat(engine: Engine, profile: string, messages: ChatMessage[], ar
     reasoningOpen = false;
   };
   const request = { profile, messages, maxOutputTokens: args.maxTokens, temperature: args.temperature, stream: args.stream };
-  for await (const event of engine.chat(request, signal)) {
+  for await (const engineEvent of engine.chat(request, signal)) {
+    const event: ChatEvent = engineEvent.type === 'error' ? { type: 'error', error: io.explain(engineEvent.error) } : engineEvent;
     if (args.json) {
       io.stdout.write(`${JSON.stringify(toJsonLine(event))}\n`);
     } else if (event.type === 'text') {
@@ -136,6 +144,9 @@ async function chat(engine: Engine, profile: string, messages: ChatMessage[], ar
     } else if (event.type === 'retry') {
       closeReasoning();
       io.stderr.write(`switchboard: ${event.code}: ${event.message} Retrying in ${(event.delayMs / 1000).toFixed(1)} s (attempt ${event.attempt}).\n`);
+    } else if (event.type === 'correction') {
+      closeReasoning();
+      io.stderr.write(`switchboard: note: ${event.message}\n`);
     } else if (event.type === 'error') {
       closeReasoning();
       if (!endedWithNewline) io.stdout.write('\n');
@@ -148,7 +159,7 @@ async function chat(engine: Engine, profile: string, messages: ChatMessage[], ar
   return status;
 }
 
-async function listModels(engine: Engine, profile: string, args: CliArguments, io: CliIo, signal: AbortSignal): Promise<number> {
+async function listModels(engine: Engine, profile: string, args: CliArguments, io: RequestIo, signal: AbortSignal): Promise<number> {
   try {
     const models = await engine.listModels(profile, signal);
     for (const model of models) {
@@ -157,7 +168,7 @@ async function listModels(engine: Engine, profile: string, args: CliArguments, i
     }
     return EXIT.ok;
   } catch (error) {
-    const data = toErrorData(error);
+    const data = io.explain(toErrorData(error));
     if (args.json) io.stdout.write(`${JSON.stringify(errorJson(data))}\n`);
     else {
       writeError(data, io);
@@ -223,8 +234,20 @@ function writeUsageHint(error: ErrorData, io: CliIo): void {
 }
 
 function toErrorData(error: unknown): ErrorData {
-  if (isSwitchboardError(error)) return error.toData();
-  return new SwitchboardError('internal', (error as Error)?.message ?? String(error), { cause: error }).toData();
+  if (isSwitchboardError(error)) return error.toData('cli');
+  return new SwitchboardError('internal', (error as Error)?.message ?? String(error), { cause: error }).toData('cli');
+}
+
+/**
+ * Adds the SSH hint to a refused or timed-out connection to a loopback base URL: in an SSH
+ * session, the model server on the user's own computer is not on this machine.
+ */
+function withSshHint(error: ErrorData, baseUrl: string, env: NodeJS.ProcessEnv): ErrorData {
+  if (error.code !== 'network.refused' && error.code !== 'timeout.connect') return error;
+  const url = new URL(baseUrl);
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const hint = sshSessionLoopbackHint(env, url.hostname, port);
+  return hint ? { ...error, message: `${error.message} ${hint.explanation}`, fix: [...hint.fixes, ...error.fix] } : error;
 }
 
 /**

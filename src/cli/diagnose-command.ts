@@ -27,7 +27,7 @@ export async function runDiagnose(args: CliArguments, io: DiagnoseIo, logger: Lo
   const { profile, apiKey } = selectProfile(args, io.env);
   const cancellation = cancelOnSignals();
   try {
-    const report = await runDoctor(profile, { apiKey, skipCompletion: args.skipCompletion, signal: cancellation.signal, logger });
+    const report = await runDoctor(profile, { apiKey, network: args.network, surface: 'cli', skipCompletion: args.skipCompletion, signal: cancellation.signal, logger });
     io.stdout.write(args.json ? renderDoctorJson(report) : renderDoctorText(report));
     if (report.ok) return EXIT_OK;
     const failed = report.steps.find((step) => step.id === report.failedStep);

@@ -7,6 +7,7 @@
  */
 
 import { CODE_INFO, SwitchboardError, type ErrorCode } from './errors';
+import { DIAGNOSE_FIX } from './fix-text';
 
 export type CircuitState = 'closed' | 'open' | 'half_open';
 
@@ -147,7 +148,7 @@ export class CircuitBreaker {
       return new SwitchboardError(
         'circuit.open',
         `Profile "${this.name}" failed repeatedly${cause}, and one request is now testing whether it works again, so this request was not sent.`,
-        { fix: ['Wait for the test request to finish, then retry.', 'Run "Switchboard: Check Connection" to find the cause.'] },
+        { fix: ['Wait for the test request to finish, then retry.', DIAGNOSE_FIX] },
       );
     }
     const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
@@ -156,7 +157,7 @@ export class CircuitBreaker {
       `Profile "${this.name}" kept failing${cause}, so Switchboard stopped sending requests to it for now; it will try again in ${seconds} s.`,
       {
         retryAfterMs,
-        fix: ['Wait for the retry, or choose "Retry now" to send one request at once.', 'Run "Switchboard: Check Connection" to find the cause.'],
+        fix: ['Wait for the retry, or choose "Retry now" to send one request at once.', DIAGNOSE_FIX],
       },
     );
   }

@@ -8,7 +8,8 @@ import { ResponseCache, responseCacheKey, type ResponseCacheOptions } from './ca
 import { CapabilityMemory, type CapabilityStore } from './capability-memory';
 import { CircuitBreakers, type CircuitBreakerOptions, type CircuitSnapshot, type CircuitTicket } from './circuit-breaker';
 import { planCorrectiveRetry, type CorrectiveRetry } from './corrective-retry';
-import { isSwitchboardError, keepPartialText, SwitchboardError, type Correction } from './errors';
+import { isSwitchboardError, keepPartialText, SwitchboardError, type Correction, type FixSurface } from './errors';
+import { raiseTimeoutFix, setKeyFix } from './fix-text';
 import { checkApiKey, isKeyOptional } from './keys';
 import { Metrics, type MetricsSnapshot } from './metrics';
 import { addModelSuggestions } from './model-suggestions';
@@ -55,6 +56,8 @@ export interface EngineOptions {
   capabilityStore?: CapabilityStore;
   /** Epoch milliseconds now, for the circuit breakers; tests pass a fake clock. */
   clock?: () => number;
+  /** The wording of the fix lines in error events: VS Code's commands and settings (default), or the command line's flags. */
+  surface?: FixSurface;
 }
 
 export interface EngineConfiguration {
@@ -80,6 +83,7 @@ export class Engine {
   readonly retryPolicy: RetryPolicy;
   private network: Network;
   private readonly logger: Logger;
+  private readonly surface: FixSurface;
   private profiles = new Map<string, Profile>();
   private readonly keys = new Map<string, string>();
   /** Deadline controllers of the requests in flight, which `close` aborts. */
@@ -96,6 +100,7 @@ export class Engine {
 
   constructor(options: EngineOptions = {}) {
     this.logger = options.logger ?? silentLogger;
+    this.surface = options.surface ?? 'editor';
     this.network = new Network(options.network, this.logger);
     this.responseCache = new ResponseCache(options.cache);
     this.modelLists = new ModelListCache(options.modelListCache);
@@ -218,7 +223,7 @@ export class Engine {
       // Nothing here is expected to throw, but if something does, the caller still gets an error event.
       const error = this.toError(raw, undefined, undefined, { signal: new AbortController().signal });
       this.logger.error(`Chat request failed before it started: ${error.code}: ${error.message}`);
-      return errorEvents(error);
+      return errorEvents(error, this.surface);
     }
   }
 
@@ -234,7 +239,7 @@ export class Engine {
     // Each caller has its own deadline, so one that joins an identical request in flight ends by
     // its deadline, while the shared upstream keeps running for the callers still reading it.
     const deadline = this.createDeadline(signal);
-    const events = this.responseCache.stream(key, upstream, { signal: deadline.signal, bypass: request.bypassCache, observer: this.recorder.observeRequest(profile.name) });
+    const events = this.responseCache.stream(key, upstream, { signal: deadline.signal, bypass: request.bypassCache, observer: this.recorder.observeRequest(profile.name), surface: this.surface });
     return disposeAfter(events, deadline.dispose);
   }
 
@@ -275,6 +280,7 @@ export class Engine {
           const correction = produced ? undefined : planCorrectiveRetry(error, adapterRequest, corrections);
           if (correction) {
             adapterRequest = this.applyCorrection(requestId, profile, correction);
+            yield { type: 'correction', correction: error.correction!.kind, message: `${capitalize(correction.description)}; the request was sent again.` };
             // A corrective retry changes the request and is not a transient retry, so it uses no attempt.
             attempt--;
             continue;
@@ -296,7 +302,7 @@ export class Engine {
       ticket?.failed(error);
       if (profile) this.recordFailure(profile.name, error);
       if (error.code !== 'cancelled') this.logger.warn(`[${requestId}] ${error.code}: ${error.message}`);
-      yield { type: 'error', error: error.toData() };
+      yield { type: 'error', error: error.toData(this.surface) };
     } finally {
       deadline.dispose();
       // A reader that stopped early ends the request without a verdict for the breaker.
@@ -430,7 +436,7 @@ export class Engine {
     const stored = this.keys.get(profile.name);
     if (!stored && !isKeyOptional(profile)) {
       throw new SwitchboardError('auth.missing_key', `No API key is set for profile "${profile.name}"; nothing was sent.`, {
-        fix: [`Run "Switchboard: Set API Key" for "${profile.name}", or set ${keyVariableFor(profile)} for the command line.`],
+        fix: [setKeyFix(profile)],
       });
     }
     return {
@@ -448,7 +454,7 @@ export class Engine {
     const controller = new AbortController();
     const deadlineMs = this.network.options.deadlineMs;
     const timer = setTimeout(
-      () => controller.abort(new SwitchboardError('timeout.deadline', `The request did not finish within its ${formatSeconds(deadlineMs)} deadline.`, { fix: ['Retry, or raise the deadline setting for long answers.'] })),
+      () => controller.abort(new SwitchboardError('timeout.deadline', `The request did not finish within its ${formatSeconds(deadlineMs)} deadline.`, { fix: [raiseTimeoutFix('deadline', 'Retry.', 'for long answers')] })),
       deadlineMs,
     );
     // A caller's deadline that ends a shared upstream request stays a deadline, so the circuit
@@ -513,8 +519,8 @@ export class Engine {
 }
 
 /** Yields one error event, so that `chat` fails a request without throwing. */
-async function* errorEvents(error: SwitchboardError): AsyncGenerator<ChatEvent> {
-  yield { type: 'error', error: error.toData() };
+async function* errorEvents(error: SwitchboardError, surface: FixSurface): AsyncGenerator<ChatEvent> {
+  yield { type: 'error', error: error.toData(surface) };
 }
 
 /** Describes a value of the wrong type for a message without quoting it, because it may be a secret. */
@@ -567,9 +573,7 @@ function notifyOnResponse(fetch: typeof globalThis.fetch, onResponse: () => void
   };
 }
 
-function keyVariableFor(profile: Profile): string {
-  if (profile.kind === 'gemini') return 'GEMINI_API_KEY';
-  if (profile.kind === 'azure-openai') return 'AZURE_OPENAI_API_KEY';
-  if (profile.kind === 'openai') return 'OPENAI_API_KEY';
-  return 'SWITCHBOARD_API_KEY';
+/** Returns the text with its first letter upper-cased, for log descriptions used as sentences. */
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

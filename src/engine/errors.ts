@@ -146,6 +146,26 @@ export type Correction =
   /** The prompt fits the context, but the prompt and the output limit together do not. */
   | { kind: 'lowerMaxOutputTokens'; maxOutputTokens: number; contextTokens: number; promptTokens: number };
 
+/** The place an error is shown in: VS Code (the extension and its language server) or the `switchboard` command. */
+export type FixSurface = 'editor' | 'cli';
+
+/**
+ * A fix line with one wording per surface, for fixes that name a VS Code command or setting:
+ * the command line offers flags and environment variables instead. fix-text.ts builds them.
+ */
+export interface SurfaceFix {
+  editor: string;
+  cli: string;
+}
+
+/** A fix line: plain text for every surface, or one wording per surface. */
+export type FixLine = string | SurfaceFix;
+
+/** Returns the wording of a fix line for a surface. */
+export function renderFix(line: FixLine, surface: FixSurface): string {
+  return typeof line === 'string' ? line : line[surface];
+}
+
 /** The plain-data form of an error, as it crosses LSP, the CLI's JSON output and logs. */
 export interface ErrorData {
   code: ErrorCode;
@@ -180,7 +200,7 @@ export interface SwitchboardErrorOptions {
   status?: number;
   providerRequestId?: string;
   requestId?: string;
-  fix?: string[];
+  fix?: FixLine[];
   actions?: FixAction[];
   providerCode?: string;
   cause?: unknown;
@@ -196,7 +216,8 @@ export class SwitchboardError extends Error {
   readonly status?: number;
   readonly providerRequestId?: string;
   requestId?: string;
-  readonly fix: string[];
+  /** The fix lines with every surface's wording; `fix` has VS Code's. */
+  readonly fixLines: FixLine[];
   readonly actions: FixAction[];
   readonly providerCode?: string;
   partialText?: string;
@@ -213,11 +234,16 @@ export class SwitchboardError extends Error {
     this.status = options.status;
     this.providerRequestId = options.providerRequestId;
     this.requestId = options.requestId;
-    this.fix = options.fix ?? [];
+    this.fixLines = options.fix ?? [];
     this.actions = options.actions ?? CODE_INFO[code].actions;
     this.providerCode = options.providerCode;
     this.correction = options.correction;
     this.suggestedModels = options.suggestedModels;
+  }
+
+  /** The fix lines in VS Code's wording, most likely first. */
+  get fix(): string[] {
+    return this.fixLines.map((line) => renderFix(line, 'editor'));
   }
 
   /** Returns a copy with the given message and options replaced, keeping the request id and partial text. */
@@ -234,7 +260,7 @@ export class SwitchboardError extends Error {
       status: this.status,
       providerRequestId: this.providerRequestId,
       requestId: this.requestId,
-      fix: this.fix,
+      fix: this.fixLines,
       actions: this.actions,
       providerCode: this.providerCode,
       cause: this.cause,
@@ -246,8 +272,9 @@ export class SwitchboardError extends Error {
   /**
    * Converts the error to the form that leaves the engine. The message, fixes and cause pass
    * through `redactText`, because they can quote URLs, headers or provider text that carry a key.
+   * The fix lines take the wording of `surface`.
    */
-  toData(): ErrorData {
+  toData(surface: FixSurface = 'editor'): ErrorData {
     const cause = describeCause(this.cause);
     return {
       code: this.code,
@@ -257,7 +284,7 @@ export class SwitchboardError extends Error {
       status: this.status,
       providerRequestId: this.providerRequestId,
       requestId: this.requestId,
-      fix: this.fix.map(redactText),
+      fix: this.fixLines.map((line) => redactText(renderFix(line, surface))),
       actions: this.actions,
       providerCode: this.providerCode,
       partialText: this.partialText,

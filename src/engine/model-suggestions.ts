@@ -3,6 +3,7 @@
  * ones closest to the requested model, so the user can pick a model that exists.
  */
 
+import { selectModelFix } from './fix-text';
 import type { SwitchboardError } from './errors';
 import type { Logger, ModelInfo } from './types';
 
@@ -50,7 +51,7 @@ export async function addModelSuggestions(error: SwitchboardError, source: Sugge
   const list = `${closest.join(', ')}${more > 0 ? `, and ${more} more` : ''}`;
   return error.withChanges(`${error.message} Available: ${list}.`, {
     suggestedModels: closest,
-    fix: [`Set the model to one the server offers, such as "${closest[0]}", with "Switchboard: Select Model".`, ...error.fix],
+    fix: [selectModelFix(`Set the model to one the server offers, such as "${closest[0]}",`), ...error.fixLines],
   });
 }
 

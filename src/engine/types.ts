@@ -40,6 +40,12 @@ export type ChatEvent =
   | { type: 'reasoning'; text: string }
   | { type: 'usage'; usage: Usage }
   | { type: 'retry'; attempt: number; delayMs: number; code: string; message: string }
+  /**
+   * A notice that the server rejected the request and named a fix, so the engine changed the
+   * request and sent it once more (corrective-retry.ts). `message` is one sentence for the
+   * user. Consumers that do not handle this type may ignore it.
+   */
+  | { type: 'correction'; correction: import('./errors').Correction['kind']; message: string }
   | { type: 'end'; finishReason: FinishReason; providerFinishReason?: string; usage?: Usage; cached?: boolean }
   | { type: 'error'; error: import('./errors').ErrorData };
 

@@ -98,6 +98,6 @@ describe('command line diagnose', function () {
   it('lists diagnose in the help', async () => {
     const run = await runCli(['--help']);
     assert.equal(run.status, 0);
-    assert.match(run.stdout, /switchboard diagnose \[--profile NAME \| --provider KIND --base-url URL --model ID\] \[--skip-completion\] \[--json\]/);
+    assert.match(run.stdout, /switchboard diagnose \[--profile NAME \| --provider KIND --base-url URL --model ID\] \[TIMEOUTS\] \[--skip-completion\] \[--json\]/);
   });
 });

@@ -94,6 +94,7 @@ describe('recorded field failures', function () {
         assert.equal(error.status, 401);
         assert.match(error.message, /OpenAI rejected the API key of profile "test" \(401 invalid_api_key\)/);
         assert.match(error.fix.join(' '), /Set API Key/);
+        assert.match(error.fix[0]!, /https:\/\/platform\.openai\.com\/account\/api-keys/);
         assert.ok(!JSON.stringify(error).includes(OPENAI_KEY), 'the key is not echoed');
         assert.equal(harness!.emulator.requests.length, 1);
       });
@@ -469,9 +470,9 @@ describe('recorded field failures', function () {
 
       assert.equal(error.code, 'timeout.first_byte');
       assert.equal(decisionFor(error).retry, false);
-      assert.match(error.message, /127\.0\.0\.1:\d+ sent no response within 1 s/);
+      assert.match(error.message, /The local server at 127\.0\.0\.1:\d+ sent no response within 1 s/);
       assert.match(error.fix.join(' '), /still be loading the model/);
-      assert.match(error.fix.join(' '), /first-byte timeout setting/);
+      assert.match(error.fix.join(' '), /switchboard\.timeouts\.localFirstByteMs setting/);
       assert.equal(harness!.emulator.requests.length, 1);
     });
   });

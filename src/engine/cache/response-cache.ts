@@ -6,7 +6,7 @@
 
 import { createHash } from 'node:crypto';
 
-import { SwitchboardError } from '../errors';
+import { SwitchboardError, type FixSurface } from '../errors';
 import type { Profile } from '../profiles';
 import type { ChatEvent, ChatRequest } from '../types';
 import { BoundedCache } from './bounded-cache';
@@ -42,6 +42,8 @@ export interface StreamOptions {
     event(event: ChatEvent): void;
     end(): void;
   };
+  /** The wording of the fix lines in the error of an aborted caller; VS Code's by default. */
+  surface?: FixSurface;
 }
 
 interface StoredAnswer {
@@ -95,7 +97,7 @@ export class ResponseCache {
    */
   stream(key: string, upstream: StreamSource<ChatEvent>, options: StreamOptions = {}): AsyncGenerator<ChatEvent> {
     const { observer, signal } = options;
-    const subscription = { signal, onAbort: (received: readonly ChatEvent[]) => abortedEvent(received, signal?.reason), onItem: observer?.event, onEnd: observer?.end };
+    const subscription = { signal, onAbort: (received: readonly ChatEvent[]) => abortedEvent(received, signal?.reason, options.surface), onItem: observer?.event, onEnd: observer?.end };
     if (!options.bypass) {
       const stored = this.answers.get(key);
       if (stored) {
@@ -161,18 +163,21 @@ export function estimateBytes(events: readonly ChatEvent[]): number {
   return bytes;
 }
 
-/** Returns the events worth storing (retry notices dropped), or undefined when the answer did not end well. */
+/**
+ * Returns the events worth storing, or undefined when the answer did not end well. Retry and
+ * correction notices are dropped, because a replay sends nothing to the server.
+ */
 function completeAnswer(items: readonly ChatEvent[]): StoredAnswer | undefined {
   const last = items[items.length - 1];
   if (last?.type !== 'end' || items.some((event) => event.type === 'error')) return undefined;
-  const events = items.filter((event) => event.type !== 'retry');
+  const events = items.filter((event) => event.type !== 'retry' && event.type !== 'correction');
   return { events, bytes: estimateBytes(events) };
 }
 
-async function* replay(events: readonly ChatEvent[], { signal, observer }: StreamOptions): AsyncGenerator<ChatEvent> {
+async function* replay(events: readonly ChatEvent[], { signal, observer, surface }: StreamOptions): AsyncGenerator<ChatEvent> {
   try {
     for (const [index, stored] of events.entries()) {
-      const event = signal?.aborted ? abortedEvent(events.slice(0, index), signal.reason) : stored.type === 'end' ? { ...stored, cached: true } : stored;
+      const event = signal?.aborted ? abortedEvent(events.slice(0, index), signal.reason, surface) : stored.type === 'end' ? { ...stored, cached: true } : stored;
       observer?.event(event);
       yield event;
       if (event.type === 'error') return;
@@ -187,11 +192,11 @@ async function* replay(events: readonly ChatEvent[], { signal, observer }: Strea
  * the engine does. A SwitchboardError reason (such as the caller's own `timeout.deadline`) is
  * used as the error, and any other reason gives `cancelled`.
  */
-function abortedEvent(received: readonly ChatEvent[], reason: unknown): ChatEvent {
-  const error = reason instanceof SwitchboardError ? new SwitchboardError(reason.code, reason.message, { fix: reason.fix }) : new SwitchboardError('cancelled', 'The request was cancelled.');
+function abortedEvent(received: readonly ChatEvent[], reason: unknown, surface: FixSurface = 'editor'): ChatEvent {
+  const error = reason instanceof SwitchboardError ? new SwitchboardError(reason.code, reason.message, { fix: reason.fixLines }) : new SwitchboardError('cancelled', 'The request was cancelled.');
   const text = received.map((event) => (event.type === 'text' ? event.text : '')).join('');
   if (text) error.partialText = text;
-  return { type: 'error', error: error.toData() };
+  return { type: 'error', error: error.toData(surface) };
 }
 
 function withoutUndefined<T extends object>(input: T): Partial<T> {

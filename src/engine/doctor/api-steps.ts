@@ -5,6 +5,7 @@
  */
 
 import { SwitchboardError, type ErrorData } from '../errors';
+import { selectModelFix } from '../fix-text';
 import type { ChatEvent } from '../types';
 import { closestModelIds, isSameModel } from './closest-models';
 import { StepFailure, type DoctorContext } from './context';
@@ -46,7 +47,7 @@ export async function checkModel(context: DoctorContext, details: string[]): Pro
   }
   const pull = server === 'ollama' ? [`Run "ollama pull ${model}" to install it.`] : [];
   throw new SwitchboardError('model.not_found', `The server does not list the model "${model}". Closest: ${closest.join(', ')}.`, {
-    fix: [`Set the profile's model to one of: ${closest.join(', ')}.`, ...pull, 'Run "Switchboard: Select Model" to choose from every model the server offers.'],
+    fix: [`Set the profile's model to one of: ${closest.join(', ')}.`, ...pull, selectModelFix('Choose from every model the server offers')],
   });
 }
 

@@ -4,13 +4,13 @@
  */
 
 import { SwitchboardError } from '../errors';
+import { setKeyFix } from '../fix-text';
 import { checkApiKey, isKeyOptional } from '../keys';
 import { isLocalhostName } from '../network/localhost';
 import { checkProxyUrl, resolveNetworkOptions } from '../network/options';
 import { decideProxy } from '../network/proxy';
 import { parseProfile, type Profile } from '../profiles';
 import { redactUrl } from '../redact';
-import { KEY_VARIABLES } from '../standalone-config';
 import type { DoctorContext } from './context';
 import { remoteLoopbackHint } from './remote';
 import type { StepStatus } from './report';
@@ -71,9 +71,8 @@ function checkKey(context: DoctorContext, profile: Profile, details: string[]): 
       details.push('API key: none set; this server works without one.');
       return [];
     }
-    const variable = KEY_VARIABLES[profile.kind] ?? 'SWITCHBOARD_API_KEY';
     throw new SwitchboardError('auth.missing_key', `No API key is set for profile "${profile.name}".`, {
-      fix: [`Run "Switchboard: Set API Key" for "${profile.name}", or set ${variable} for the command line.`],
+      fix: [setKeyFix(profile)],
     });
   }
   checkApiKey(key, profile);

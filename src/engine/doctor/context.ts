@@ -3,7 +3,7 @@
 import type { LookupAddress } from 'node:dns';
 
 import { Engine } from '../engine';
-import type { ErrorData } from '../errors';
+import type { ErrorData, FixSurface } from '../errors';
 import type { NetworkOptions } from '../network/options';
 import type { ProxyDecision } from '../network/proxy';
 import type { Profile, ProfileInput } from '../profiles';
@@ -16,6 +16,8 @@ export interface DoctorOptions {
   network?: Partial<NetworkOptions>;
   /** Skips the one-token and streaming requests, which cost tokens on paid APIs. */
   skipCompletion?: boolean;
+  /** The wording of fix lines: VS Code's commands and settings (default), or the command line's flags. */
+  surface?: FixSurface;
   /** VS Code's `vscode.env.remoteName` (`ssh-remote`, `wsl`, `dev-container`, …) when the server runs on a remote host. */
   remoteName?: string;
   signal?: AbortSignal;
@@ -85,7 +87,7 @@ export function createContext(input: ProfileInput, options: DoctorOptions, signa
 
 async function createEngine(context: DoctorContext): Promise<Engine> {
   // One attempt per request, so each step reports the first failure as it happened.
-  const engine = new Engine({ logger: context.logger, network: context.network, retry: { maxAttempts: 1 } });
+  const engine = new Engine({ logger: context.logger, network: context.network, retry: { maxAttempts: 1 }, surface: context.options.surface });
   await engine.configure({ profiles: [context.input] });
   if (context.options.apiKey) engine.setKey(profileName(context.input), context.options.apiKey);
   return engine;

@@ -96,9 +96,10 @@ function skippedStep(id: StepId, reason: string): DoctorStep {
 
 function toErrorData(thrown: unknown, context: DoctorContext): ErrorData {
   if (thrown instanceof StepFailure) return thrown.data;
-  if (isSwitchboardError(thrown)) return thrown.toData();
-  if (context.signal.aborted) return new SwitchboardError('cancelled', 'The diagnosis was cancelled.').toData();
-  return new SwitchboardError('internal', `The connection doctor failed unexpectedly: ${(thrown as Error)?.message ?? String(thrown)}`, { cause: thrown }).toData();
+  const surface = context.options.surface;
+  if (isSwitchboardError(thrown)) return thrown.toData(surface);
+  if (context.signal.aborted) return new SwitchboardError('cancelled', 'The diagnosis was cancelled.').toData(surface);
+  return new SwitchboardError('internal', `The connection doctor failed unexpectedly: ${(thrown as Error)?.message ?? String(thrown)}`, { cause: thrown }).toData(surface);
 }
 
 /** Collects the key and every proxy password the run may have seen, to be masked wherever they appear. */

@@ -32,6 +32,19 @@ export function remoteLoopbackHint(remoteName: string | undefined, host: string,
   };
 }
 
+/**
+ * Returns the hint for the command line in an SSH session (SSH_CONNECTION or SSH_TTY set) whose
+ * base URL names a loopback host, else undefined. A model server on the user's own computer
+ * is then on the other end of the SSH connection.
+ */
+export function sshSessionLoopbackHint(env: NodeJS.ProcessEnv, host: string, port: number): RemoteHint | undefined {
+  if ((!env.SSH_CONNECTION && !env.SSH_TTY) || !isLoopbackHost(host)) return undefined;
+  return {
+    explanation: `This shell is an SSH session (SSH_CONNECTION or SSH_TTY is set), so ${host} in the base URL is the remote machine, not your computer.`,
+    fixes: fixesFor('ssh-remote', port),
+  };
+}
+
 function fixesFor(remoteName: string, port: number): string[] {
   const runThere = `Or run the model server on the remote machine itself, listening on port ${port}.`;
   switch (remoteName) {

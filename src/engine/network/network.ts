@@ -9,6 +9,7 @@ import { createSecureContext } from 'node:tls';
 import { Agent, buildConnector, Dispatcher, fetch as undiciFetch, Pool, ProxyAgent } from 'undici';
 
 import { SwitchboardError } from '../errors';
+import { raiseTimeoutFix } from '../fix-text';
 import { redactUrl } from '../redact';
 import type { Logger } from '../types';
 import { lookupWithLocalhost } from './localhost';
@@ -151,7 +152,7 @@ export class Network {
       pull: async (stream) => {
         timer = setTimeout(() => {
           const error = new SwitchboardError('timeout.idle', `${host} stopped sending data for ${formatSeconds(idleMs)} in the middle of the response.`, {
-            fix: ['Retry; raise the idle timeout setting if the server is slow between chunks.'],
+            fix: [raiseTimeoutFix('idle', 'Retry.', 'if the server is slow between chunks')],
           });
           controller.abort(error);
         }, idleMs);
@@ -226,12 +227,13 @@ class FirstByteTimer {
 }
 
 function firstByteTimeoutError(url: URL, firstByteMs: number): SwitchboardError {
+  if (isLoopbackHost(url.hostname)) {
+    return new SwitchboardError('timeout.first_byte', `The local server at ${url.host} sent no response within ${formatSeconds(firstByteMs)}.`, {
+      fix: [raiseTimeoutFix('localFirstByte', 'It may still be loading the model or reading a long prompt, so retry when it is ready, or use a smaller model or a shorter prompt.')],
+    });
+  }
   return new SwitchboardError('timeout.first_byte', `${url.host} sent no response within ${formatSeconds(firstByteMs)}.`, {
-    fix: [
-      isLoopbackHost(url.hostname)
-        ? 'The local server may still be loading the model; wait and retry, or raise the first-byte timeout setting.'
-        : 'Retry later, or raise the first-byte timeout setting.',
-    ],
+    fix: [raiseTimeoutFix('firstByte', 'Retry later.')],
   });
 }
 

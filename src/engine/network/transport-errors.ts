@@ -1,13 +1,14 @@
 /** Classification of failures below HTTP: sockets, DNS, TLS, proxies and timeouts. */
 
-import { isSwitchboardError, SwitchboardError, type ErrorCode } from '../errors';
+import { isSwitchboardError, SwitchboardError, type ErrorCode, type FixLine } from '../errors';
+import { raiseTimeoutFix } from '../fix-text';
 import { formatSeconds } from './options';
 import { proxyAddress, sourceLabel, type ProxyDecision } from './proxy';
 
 interface TransportRule {
   code: ErrorCode;
   describe: (host: string, detail: ErrnoDetail) => string;
-  fix: (host: string, detail: ErrnoDetail) => string[];
+  fix: (host: string, detail: ErrnoDetail) => FixLine[];
 }
 
 interface ErrnoDetail {
@@ -79,7 +80,7 @@ const RULES: Record<string, TransportRule> = {
   UND_ERR_CONNECT_TIMEOUT: {
     code: 'timeout.connect',
     describe: (host) => `Connecting to ${host} timed out.`,
-    fix: () => ['Check that the host is reachable from this machine, or set a proxy.', 'Raise the connect timeout setting on slow networks.'],
+    fix: () => ['Check that the host is reachable from this machine, or set a proxy.', raiseTimeoutFix('connect', '', 'on slow networks')],
   },
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: tlsUntrusted(),
   UNABLE_TO_GET_ISSUER_CERT: tlsUntrusted(),
@@ -112,11 +113,18 @@ function tlsUntrusted(): TransportRule {
         ? `The TLS certificate of ${host} is issued by "${detail.peerIssuer}", a certificate authority that is not trusted (${detail.code}).`
         : `The TLS certificate of ${host} is signed by a certificate authority that is not trusted (${detail.code}).`,
     fix: (_host, detail) => [
-      `If your company inspects TLS traffic, add ${detail.peerIssuer ? `the root certificate of "${detail.peerIssuer}"` : 'its root certificate'} in the switchboard.network.caCertificates setting or NODE_EXTRA_CA_CERTS.`,
-      'Run "Switchboard: Diagnose Connection" (or switchboard diagnose) to see the whole certificate chain.',
+      {
+        editor: `If your company inspects TLS traffic, add ${rootCertificate(detail)} in the switchboard.network.caCertificates setting or NODE_EXTRA_CA_CERTS.`,
+        cli: `If your company inspects TLS traffic, name a PEM file with ${rootCertificate(detail)} in NODE_EXTRA_CA_CERTS.`,
+      },
+      { editor: 'Run "Switchboard: Diagnose Connection" to see the whole certificate chain.', cli: 'Run switchboard diagnose to see the whole certificate chain.' },
       'Certificate checks are never turned off automatically.',
     ],
   };
+}
+
+function rootCertificate(detail: ErrnoDetail): string {
+  return detail.peerIssuer ? `the root certificate of "${detail.peerIssuer}"` : 'its root certificate';
 }
 
 function formatAddress(detail: ErrnoDetail): string | undefined {
@@ -206,7 +214,7 @@ export function classifyProxyFailure(error: unknown, decision: ProxyDecision, ta
       cause: error,
       // Like timeout.first_byte, not retried: each attempt would wait as long again.
       retryable: false,
-      fix: [`Check that the proxy at ${proxy.label} is working, or correct ${from}.`, 'Raise the first-byte timeout setting if the proxy is slow to open tunnels.'],
+      fix: [`Check that the proxy at ${proxy.label} is working, or correct ${from}.`, raiseTimeoutFix('firstByte', '', 'if the proxy is slow to open tunnels')],
     });
   }
   const detail = findErrno(error);

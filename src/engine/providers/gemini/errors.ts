@@ -4,6 +4,7 @@
  */
 
 import { isSwitchboardError, SwitchboardError, type Correction, type SwitchboardErrorOptions } from '../../errors';
+import { replaceKeyFix } from '../../fix-text';
 import { classifyTransportError } from '../../network/transport-errors';
 import { redactText } from '../../redact';
 import { clampWait, describeWait, MAX_REQUESTED_WAIT_MS } from '../retry-after';
@@ -112,7 +113,7 @@ function invalidKeyError(error: GoogleError, facts: CallFacts): SwitchboardError
   return new SwitchboardError('auth.invalid_key', `Gemini rejected the API key of profile "${facts.profileName}" as not valid (HTTP ${error.status}${reason ? ` ${reason}` : ''}).`, {
     ...httpOptions(error, facts),
     fix: [
-      `Create a key in Google AI Studio and set it with "Switchboard: Set API Key" for profile "${facts.profileName}".`,
+      replaceKeyFix({ name: facts.profileName, kind: 'gemini', baseUrl: facts.baseUrl }),
       'A deleted or expired key, or one restricted to other APIs, is rejected the same way.',
     ],
   });

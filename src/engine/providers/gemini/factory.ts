@@ -8,6 +8,7 @@ import type {
 } from '@google/genai' with { 'resolution-mode': 'import' };
 
 import { SwitchboardError } from '../../errors';
+import { setKeyFix } from '../../fix-text';
 import { limitResponseBody, MAX_COMPLETE_BODY_BYTES, MAX_ERROR_BODY_BYTES, MAX_STREAM_LINE_CHARS, type BodyLimits } from '../../streams/limits';
 import type { Profile } from '../../profiles';
 import type { ChatEvent, ModelInfo } from '../../types';
@@ -104,7 +105,7 @@ class GeminiAdapter implements Adapter {
     const apiKey = context.apiKey;
     if (!apiKey) {
       throw new SwitchboardError('auth.missing_key', `No API key is set for profile "${this.profile.name}", so nothing was sent.`, {
-        fix: [`Run "Switchboard: Set API Key" for "${this.profile.name}".`],
+        fix: [setKeyFix(this.profile)],
       });
     }
     if (this.client?.apiKey === apiKey) return this.client.sdk;

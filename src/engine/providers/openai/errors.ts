@@ -10,7 +10,8 @@
 
 import { APIConnectionTimeoutError } from 'openai';
 
-import { SwitchboardError, type Correction, type ErrorCode, type SwitchboardErrorOptions } from '../../errors';
+import { SwitchboardError, type Correction, type ErrorCode, type FixLine, type SwitchboardErrorOptions } from '../../errors';
+import { raiseTimeoutFix, replaceKeyFix, selectModelFix, setKeyFix } from '../../fix-text';
 import { classifyTransportError } from '../../network/transport-errors';
 import type { Profile } from '../../profiles';
 import { redactText } from '../../redact';
@@ -316,7 +317,7 @@ const RULES: Rule[] = [
     test: (c) => /didn'?t provide an API key|missing (api |subscription )?key|no api key|no auth credentials/i.test(c.all) && !/invalid/i.test(c.fields.code ?? ''),
     build: (c) =>
       error('auth.missing_key', `${c.label} received no API key: ${c.quoted}`, c, {
-        fix: [`Run "Switchboard: Set API Key" for profile "${c.profile.name}".`],
+        fix: [setKeyFix(c.profile)],
       }),
   },
   {
@@ -327,7 +328,7 @@ const RULES: Rule[] = [
       /invalid.api.key|incorrect api key|unauthorized|access denied due to invalid subscription key/i.test(c.fields.message),
     build: (c) =>
       error('auth.invalid_key', `${c.label} rejected the API key of profile "${c.profile.name}" (${shownStatus(c)}${c.fields.code ? ` ${c.fields.code}` : ''}).`, c, {
-        fix: [`Run "Switchboard: Set API Key" for "${c.profile.name}" and paste a valid key for ${new URL(c.profile.baseUrl).host}.`],
+        fix: [replaceKeyFix(c.profile)],
       }),
   },
   {
@@ -381,7 +382,7 @@ const RULES: Rule[] = [
       /not a chat model|not supported in the v1\/chat\/completions endpoint|does not support (chat|generate|completions?)\b|operation does not work with the specified model/i.test(c.fields.message),
     build: (c) =>
       error('model.unsupported', `${c.model} on ${c.label} cannot answer chat requests: ${c.quoted}`, c, {
-        fix: ['Choose a chat model with "Switchboard: Select Model"; embedding, completion-only and image models cannot chat.'],
+        fix: [selectModelFix('Choose a chat model'), 'Embedding, completion-only and image models cannot chat.'],
       }),
   },
   {
@@ -467,10 +468,12 @@ function contentBlockedError(c: RuleContext): SwitchboardError {
 function contextTooLongError(c: RuleContext): SwitchboardError {
   const numbers = readContextNumbers(`${c.fields.message} ${c.fields.upstream ?? ''}`);
   const correction = contextCorrection(numbers);
-  const room = correction ? [`Lower the maximum output tokens to at most ${correction.maxOutputTokens}, or select less text.`] : [];
+  const room: FixLine[] = correction
+    ? [{ editor: `Lower the maximum output tokens to at most ${correction.maxOutputTokens}, or select less text.`, cli: `Lower --max-tokens to at most ${correction.maxOutputTokens}, or send a shorter prompt.` }]
+    : [];
   return error('request.context_too_long', `The request is too long for ${c.model} on ${c.label}: ${c.quoted}`, c, {
     correction,
-    fix: [...room, 'Select less text, or lower the maximum output tokens.'],
+    fix: [...room, { editor: 'Select less text, or lower the maximum output tokens.', cli: 'Send a shorter prompt, or lower --max-tokens.' }],
   });
 }
 
@@ -480,7 +483,7 @@ function modelNotFoundError(c: RuleContext): SwitchboardError {
   const pull = /try pulling/i.test(c.fields.message) ? [`Run "ollama pull ${c.model}", or pick an installed model.`] : [];
   const deployment = c.profile.kind === 'azure-openai' ? ['Use the deployment name from the Azure portal, which may differ from the model name.'] : [];
   return error('model.not_found', `${c.label} has no ${thing}${retired ? ' any more, because it was retired' : ''}: ${c.quoted}`, c, {
-    fix: [...pull, ...deployment, 'Run "Switchboard: Select Model" to choose a model the server offers.'],
+    fix: [...pull, ...deployment, selectModelFix('Choose a model the server offers')],
   });
 }
 
@@ -587,7 +590,7 @@ export function mapThrown(thrown: unknown, profile: Profile, model: string, url:
   if (thrown instanceof APIConnectionTimeoutError) {
     const host = hostOf(url);
     return new SwitchboardError('timeout.connect', `Connecting to ${host} timed out.`, {
-      fix: ['Check that the host is reachable from this machine, or set a proxy.', 'Raise the connect timeout setting on slow networks.'],
+      fix: ['Check that the host is reachable from this machine, or set a proxy.', raiseTimeoutFix('connect', '', 'on slow networks')],
       cause: thrown,
     });
   }

@@ -8,6 +8,7 @@
 import OpenAI, { AzureOpenAI } from 'openai';
 
 import { SwitchboardError } from '../../errors';
+import { setKeyFix } from '../../fix-text';
 import type { Profile } from '../../profiles';
 import type { ChatEvent, ModelInfo } from '../../types';
 import type { Adapter, AdapterContext, AdapterRequest } from '../adapter';
@@ -128,7 +129,7 @@ function asMissingKey(error: SwitchboardError, profile: Profile): SwitchboardErr
     status: error.status,
     providerRequestId: error.providerRequestId,
     providerCode: error.providerCode,
-    fix: [`Set a key for profile "${profile.name}": "Switchboard: Set API Key" in VS Code, or SWITCHBOARD_API_KEY for the command line and the standalone server.`],
+    fix: [setKeyFix(profile)],
   });
 }
 
