@@ -21,7 +21,7 @@ import { MAX_COMPLETE_BODY_BYTES, MAX_STREAM_LINE_CHARS } from '../../src/engine
 import { parseNdjson } from '../../src/engine/streams/ndjson';
 import { parseSse, type SseEvent } from '../../src/engine/streams/sse';
 import { silentLogger, type ChatEvent } from '../../src/engine/types';
-import { answerText, collect, createRecordingLogger, readsOf, splitAt } from '../unit/support/helpers';
+import { answerText, collect, collectUntilError, createRecordingLogger, readsOf, splitAt } from '../unit/support/helpers';
 import { recordScenario } from './record';
 
 /** Time one generated input may take; a parser that hangs fails the property instead of the suite. */
@@ -32,17 +32,6 @@ const CODED_STREAM_ERRORS = ['stream.malformed', 'stream.interrupted'];
 function offsetsWithin(length: number, cuts: readonly number[]): number[] {
   if (length < 2) return [];
   return [...new Set(cuts.map((cut) => 1 + (cut % (length - 1))))].sort((a, b) => a - b);
-}
-
-/** Drains an async iterable and returns the items, or the error it threw. */
-async function outcomeOf<T>(iterable: AsyncIterable<T>): Promise<{ items: T[]; error?: unknown }> {
-  const items: T[] = [];
-  try {
-    for await (const item of iterable) items.push(item);
-  } catch (error) {
-    return { items, error };
-  }
-  return { items };
 }
 
 /** Fails with the error's own text unless it is a SwitchboardError with one of `codes`. */
@@ -266,7 +255,7 @@ describe('hostile stream input', function () {
 
     it('yields events or a coded error for arbitrary bytes', async () => {
       const property = fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 6 }), async (reads) => {
-        const { items, error } = await outcomeOf(parseSse(readsOf(reads)));
+        const { items, error } = await collectUntilError(parseSse(readsOf(reads)));
         if (error !== undefined) assertCodedError(error, CODED_STREAM_ERRORS);
         for (const event of items) assert.equal(typeof event.data, 'string');
       });
@@ -278,7 +267,7 @@ describe('hostile stream input', function () {
       const property = fc.asyncProperty(fc.array(generatedEvent, { minLength: 1, maxLength: 4 }), fc.nat(), async (events, cut) => {
         const bytes = Buffer.from(serializeEvents(events), 'utf8');
         const truncated = bytes.subarray(0, cut % bytes.length);
-        const { items, error } = await outcomeOf(parseSse(readsOf([truncated])));
+        const { items, error } = await collectUntilError(parseSse(readsOf([truncated])));
         if (error !== undefined) assertCodedError(error, ['stream.interrupted']);
         const expected = expectedEvents(events);
         // The last event may come out with fewer data lines when the cut falls after one of them.
@@ -289,7 +278,7 @@ describe('hostile stream input', function () {
     });
 
     it('rejects a line over the limit as stream.malformed', async () => {
-      const { items, error } = await outcomeOf(parseSse(repeatedReads('data: ', 'x', MAX_STREAM_LINE_CHARS + 1)));
+      const { items, error } = await collectUntilError(parseSse(repeatedReads('data: ', 'x', MAX_STREAM_LINE_CHARS + 1)));
       assert.equal(items.length, 0);
       assertCodedError(error, ['stream.malformed']);
       assert.match((error as Error).message, /an event-stream line over the limit of 8 Mi characters/);
@@ -298,7 +287,7 @@ describe('hostile stream input', function () {
 
     it('rejects an event of many lines over the limit', async () => {
       // Each 17-character line adds 11 characters of data, so twice the limit in lines is over it in data.
-      const { items, error } = await outcomeOf(parseSse(repeatedReads('', 'data: xxxxxxxxxx\n', 2 * MAX_STREAM_LINE_CHARS)));
+      const { items, error } = await collectUntilError(parseSse(repeatedReads('', 'data: xxxxxxxxxx\n', 2 * MAX_STREAM_LINE_CHARS)));
       assert.equal(items.length, 0);
       assertCodedError(error, ['stream.malformed']);
       assert.match((error as Error).message, /an event over the limit/);
@@ -320,7 +309,7 @@ describe('hostile stream input', function () {
 
     it('yields values or a coded error for arbitrary bytes', async () => {
       const property = fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 6 }), async (reads) => {
-        const { error } = await outcomeOf(parseNdjson(readsOf(reads)));
+        const { error } = await collectUntilError(parseNdjson(readsOf(reads)));
         if (error !== undefined) assertCodedError(error, CODED_STREAM_ERRORS);
       });
       await fc.assert(property, { numRuns: 500, timeout: ITERATION_TIMEOUT_MS });
@@ -330,7 +319,7 @@ describe('hostile stream input', function () {
       const property = fc.asyncProperty(fc.array(line, { minLength: 1, maxLength: 4 }), fc.nat(), async (values, cut) => {
         const text = values.map((value) => `${JSON.stringify(value)}\n`).join('');
         const bytes = Buffer.from(text, 'utf8');
-        const { items, error } = await outcomeOf(parseNdjson(readsOf([bytes.subarray(0, cut % bytes.length)])));
+        const { items, error } = await collectUntilError(parseNdjson(readsOf([bytes.subarray(0, cut % bytes.length)])));
         assert.deepEqual(items, values.slice(0, items.length));
         if (error !== undefined) assertCodedError(error, CODED_STREAM_ERRORS);
       });
@@ -338,7 +327,7 @@ describe('hostile stream input', function () {
     });
 
     it('rejects a line over the limit as stream.malformed', async () => {
-      const { error } = await outcomeOf(parseNdjson(repeatedReads('{"response":"', 'x', MAX_STREAM_LINE_CHARS + 1)));
+      const { error } = await collectUntilError(parseNdjson(repeatedReads('{"response":"', 'x', MAX_STREAM_LINE_CHARS + 1)));
       assertCodedError(error, ['stream.malformed']);
       assert.match((error as Error).message, /a line over the limit/);
     });
@@ -362,7 +351,7 @@ describe('hostile stream input', function () {
     it('keeps events well-typed for chunks of any shape', async () => {
       const property = fc.asyncProperty(fc.array(hostileOpenAiChunk, { minLength: 1, maxLength: 4 }), fc.boolean(), async (chunks, done) => {
         const body = chunks.map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`).join('') + (done ? 'data: [DONE]\n\n' : '');
-        const { items, error } = await outcomeOf(convertStream(readsOf([body]), silentLogger, 'hostile'));
+        const { items, error } = await collectUntilError(convertStream(readsOf([body]), silentLogger, 'hostile'));
         assertWellTyped(items);
         if (error !== undefined && !(error instanceof InStreamError)) {
           assertCodedError(error, [...CODED_STREAM_ERRORS, 'output.empty', 'content.blocked', 'server.error']);
@@ -374,7 +363,7 @@ describe('hostile stream input', function () {
 
     it('yields events or a coded error for arbitrary bytes', async () => {
       const property = fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 6 }), async (reads) => {
-        const { items, error } = await outcomeOf(convertStream(readsOf(reads), silentLogger, 'hostile'));
+        const { items, error } = await collectUntilError(convertStream(readsOf(reads), silentLogger, 'hostile'));
         assertWellTyped(items);
         if (error !== undefined && !(error instanceof InStreamError)) assertCodedError(error, [...CODED_STREAM_ERRORS, 'output.empty']);
       });
@@ -387,7 +376,7 @@ describe('hostile stream input', function () {
 
     it('keeps events well-typed for chunks of any shape', async () => {
       const property = fc.asyncProperty(fc.array(hostileGeminiChunk, { minLength: 1, maxLength: 4 }), fc.boolean(), async (chunks, streamed) => {
-        const { items, error } = await outcomeOf(translateAnswer(chunks as never, { streamed, maxOutputTokens: 16, facts: { ...facts } }));
+        const { items, error } = await collectUntilError(translateAnswer(chunks as never, { streamed, maxOutputTokens: 16, facts: { ...facts } }));
         assertWellTyped(items);
         if (error !== undefined) assertCodedError(error, ['stream.interrupted', 'stream.malformed', 'content.blocked', 'output.empty']);
       });
