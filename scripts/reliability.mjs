@@ -65,9 +65,9 @@ function runSuites(workDirectory) {
 }
 
 /**
- * The suite a mocha test belongs to: the first word of its top-level describe title, which every
- * reliability suite starts with its short name ("faults …", "load …"). Mocha's JSON reporter
- * gives only the full title, whose first word is that same word.
+ * Returns the suite a mocha test belongs to: the first word of its full title. Every reliability
+ * suite starts its top-level describe title with its short name ("faults …", "load …"), and
+ * mocha's JSON reporter gives only the full title.
  */
 function suiteOf(test) {
   return test.fullTitle.trim().split(/\s+/)[0].toLowerCase();
@@ -120,7 +120,7 @@ function testTable(suite) {
   return lines;
 }
 
-/** Whether a record is the load suite's figures, which loadFigures shows in a table of their own. */
+/** Checks whether a record holds the load suite's figures, which loadFigures shows in a table of their own. */
 function isLoadFigures(record) {
   return record.suite === 'load' && record.scenario === 'load figures';
 }
@@ -138,7 +138,7 @@ function recordTable(suite) {
   return lines;
 }
 
-/** The load figures, from the record of the load suite's "load figures" scenario. */
+/** Renders the load figures from the record of the load suite's "load figures" scenario. */
 function loadFigures(records) {
   const record = records.find(isLoadFigures);
   if (!record) return ['', 'The load suite recorded no figures (it failed or did not run).'];

@@ -145,9 +145,9 @@ function parseNumberOption(value: string | undefined, name: keyof typeof NUMBER_
   const pattern = integer ? DECIMAL_INTEGER : DECIMAL_NUMBER;
   const number = Number(value);
   if (!pattern.test(value) || number < min || number > max) {
-    const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+    const displayedValue = value.length > 40 ? `${value.slice(0, 40)}…` : value;
     const expected = integer ? `a whole number in decimal digits from ${min} to ${max}` : `a decimal number from ${min} to ${max}`;
-    throw usageError(`${name} is "${shown}"; it must be ${expected}.`, `Write it as in ${name} ${example}.`);
+    throw usageError(`${name} is "${displayedValue}"; it must be ${expected}.`, `Write it as in ${name} ${example}.`);
   }
   return number;
 }

@@ -169,16 +169,16 @@ const MAX_BASE_URL_LENGTH = 2048;
 export function normalizeBaseUrl(raw: string, kind: ProviderKind, label = 'profile'): string {
   const trimmed = raw.trim();
   // Messages quote the URL with keys in its query or user information masked, and cut when long.
-  const shown = shortened(redactText(trimmed));
+  const displayedUrl = shortened(redactText(trimmed));
   if (trimmed.length > MAX_BASE_URL_LENGTH) {
-    throw new SwitchboardError('config.base_url', `The base URL "${shown}" in ${label} is ${trimmed.length} characters long, more than the limit of ${MAX_BASE_URL_LENGTH}.`, {
+    throw new SwitchboardError('config.base_url', `The base URL "${displayedUrl}" in ${label} is ${trimmed.length} characters long, more than the limit of ${MAX_BASE_URL_LENGTH}.`, {
       fix: ['Set the base URL of the API only, such as https://api.openai.com/v1 or http://127.0.0.1:11434/v1.'],
     });
   }
   // URL parses "localhost:11434/v1" as the scheme "localhost:", so a missing scheme is caught first.
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) {
-    throw new SwitchboardError('config.base_url', `The base URL "${shown}" in ${label} has no http:// or https:// at its start.`, {
-      fix: [`Write the whole URL, such as http://${shown.replace(/^\/+/, '') || '127.0.0.1:11434/v1'}.`],
+    throw new SwitchboardError('config.base_url', `The base URL "${displayedUrl}" in ${label} has no http:// or https:// at its start.`, {
+      fix: [`Write the whole URL, such as http://${displayedUrl.replace(/^\/+/, '') || '127.0.0.1:11434/v1'}.`],
     });
   }
 
@@ -186,12 +186,12 @@ export function normalizeBaseUrl(raw: string, kind: ProviderKind, label = 'profi
   try {
     url = new URL(trimmed);
   } catch {
-    throw new SwitchboardError('config.base_url', `The base URL "${shown}" in ${label} is not a valid URL.`, {
+    throw new SwitchboardError('config.base_url', `The base URL "${displayedUrl}" in ${label} is not a valid URL.`, {
       fix: ['Use a full URL with its scheme, such as http://127.0.0.1:11434/v1.'],
     });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new SwitchboardError('config.base_url', `The base URL "${shown}" in ${label} uses ${url.protocol}; only http and https are supported.`, {
+    throw new SwitchboardError('config.base_url', `The base URL "${displayedUrl}" in ${label} uses ${url.protocol}; only http and https are supported.`, {
       fix: ['Start the base URL with http:// or https://.'],
     });
   }
@@ -199,7 +199,7 @@ export function normalizeBaseUrl(raw: string, kind: ProviderKind, label = 'profi
     throw credentialsError(url, label);
   }
   if (url.search || url.hash) {
-    throw new SwitchboardError('config.base_url', `The base URL "${shown}" in ${label} contains a query or fragment.`, {
+    throw new SwitchboardError('config.base_url', `The base URL "${displayedUrl}" in ${label} contains a query or fragment.`, {
       fix: ['Remove everything from "?" or "#"; set the API version in the profile\'s apiVersion field instead.'],
     });
   }
@@ -218,8 +218,8 @@ export function normalizeBaseUrl(raw: string, kind: ProviderKind, label = 'profi
 function credentialsError(url: URL, label: string): SwitchboardError {
   const masked = new URL(url.href);
   if (masked.password) masked.password = '****';
-  const shown = shortened(redactText(masked.href));
-  return new SwitchboardError('config.base_url', `The base URL "${shown}" in ${label} contains a user name or password, which Switchboard does not send.`, {
+  const displayedUrl = shortened(redactText(masked.href));
+  return new SwitchboardError('config.base_url', `The base URL "${displayedUrl}" in ${label} contains a user name or password, which Switchboard does not send.`, {
     fix: [
       `Remove "${masked.username}${masked.password ? ':****' : ''}@" from the base URL.`,
       'Store the key with "Switchboard: Set API Key" (on the command line, in SWITCHBOARD_API_KEY), or send it in the profile\'s "headers", such as {"Authorization": "Bearer …"}.',

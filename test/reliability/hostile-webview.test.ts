@@ -41,11 +41,11 @@ interface Mutation {
   message: unknown;
 }
 
-/** Paths of every field of a message, such as ["draft", "rating"], objects included. */
+/** Lists the path of every field of a message, such as ["draft", "rating"], objects included. */
 function fieldPaths(value: Record<string, unknown>, prefix: string[] = []): string[][] {
   return Object.entries(value).flatMap(([key, child]) => {
-    const here = [...prefix, key];
-    return typeof child === 'object' && child !== null ? [here, ...fieldPaths(child as Record<string, unknown>, here)] : [here];
+    const fieldPath = [...prefix, key];
+    return typeof child === 'object' && child !== null ? [fieldPath, ...fieldPaths(child as Record<string, unknown>, fieldPath)] : [fieldPath];
   });
 }
 
